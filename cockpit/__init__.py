@@ -1,0 +1,1 @@
+"""The Dash cockpit and the `cockpit` command line."""

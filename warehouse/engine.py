@@ -1,0 +1,164 @@
+"""Engines: where the warehouse lives. DuckDB (embedded, the default) or StarRocks.
+
+Nothing above this module assumes DuckDB: it asks `Warehouse.dialect` and hands SQL built by
+sqlglot for that dialect. DuckDB is one process with threads: one database instance, and each
+thread reads and writes through its own cursor (`Warehouse.cursor()`), as DuckDB requires.
+
+>>> wh = open_warehouse(":memory:")
+>>> wh.dialect
+'duckdb'
+>>> int(wh.query_df("select 41 + 1 as x")["x"][0])
+42
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import settings
+from .errors import EngineError
+
+
+def parse_target(target: str | None) -> tuple[str, str]:
+    """(dialect, location) from a `--db` value: a path, `duckdb:///path` or `starrocks://…`."""
+    target = target or settings.get("db")
+    if target.startswith("starrocks://"):
+        return "starrocks", target
+    if target.startswith("duckdb:///"):
+        return "duckdb", target[len("duckdb:///"):] or ":memory:"
+    if target.startswith("duckdb://"):
+        return "duckdb", ":memory:"
+    if "://" in target:
+        raise EngineError(f"unknown warehouse URL {target!r}: expected a file path, "
+                          "duckdb:///path or starrocks://user:pass@host:9030/db")
+    return "duckdb", target
+
+
+class Warehouse:
+    """A handle on the warehouse. Thread-safe: every thread gets its own cursor."""
+
+    dialect: str
+
+    def __init__(self, dialect: str, location: str, read_only: bool = False):
+        self.dialect = dialect
+        self.location = location
+        self.read_only = read_only
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._root: Any = None
+        self._sa_engine: Any = None
+        if dialect == "duckdb":
+            import duckdb
+
+            if location != ":memory:":
+                Path(location).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._root = duckdb.connect(location, read_only=read_only)
+            except duckdb.IOException as e:  # held by another process (the server)
+                raise EngineError(
+                    f"cannot open {location}: {e}. A DuckDB file is held by one process; if the "
+                    "cockpit server is running, ask it (cockpit query/load talk to it) or stop it"
+                ) from e
+        elif dialect == "starrocks":
+            import sqlalchemy as sa
+
+            self._sa_engine = sa.create_engine(location, pool_pre_ping=True)
+        else:
+            raise EngineError(f"unknown dialect {dialect!r}")
+
+    # -- connections -------------------------------------------------------------------
+    def cursor(self):
+        """This thread's DuckDB cursor (created on first use)."""
+        if self.dialect != "duckdb":
+            raise EngineError("cursor() is the DuckDB path; use sqlalchemy_engine() on StarRocks")
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._lock:
+                cur = self._root.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def sqlalchemy_engine(self):
+        """A SQLAlchemy engine on this warehouse (DuckDB: its connections are our cursors)."""
+        if self._sa_engine is None:
+            import duckdb_engine
+            import sqlalchemy as sa
+            from sqlalchemy.pool import StaticPool
+
+            self._sa_engine = sa.create_engine(
+                "duckdb://", poolclass=StaticPool,
+                creator=lambda: duckdb_engine.ConnectionWrapper(self._root.cursor()))
+        return self._sa_engine
+
+    # -- running SQL -------------------------------------------------------------------
+    def execute(self, sql: str, params: list | None = None) -> None:
+        if self.dialect == "duckdb":
+            self.cursor().execute(sql, params or [])
+        else:
+            import sqlalchemy as sa
+
+            with self._sa_engine.begin() as conn:
+                conn.execute(sa.text(sql))
+
+    def query_df(self, sql: str, params: list | None = None):
+        """Run a SELECT and return a pandas DataFrame."""
+        if self.dialect == "duckdb":
+            return self.cursor().execute(sql, params or []).df()
+        import pandas as pd
+        import sqlalchemy as sa
+
+        with self._sa_engine.connect() as conn:
+            return pd.read_sql(sa.text(sql), conn)
+
+    def query_rows(self, sql: str, params: list | None = None) -> list[tuple]:
+        if self.dialect == "duckdb":
+            return self.cursor().execute(sql, params or []).fetchall()
+        import sqlalchemy as sa
+
+        with self._sa_engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql))]
+
+    def scalar(self, sql: str, params: list | None = None) -> Any:
+        rows = self.query_rows(sql, params)
+        return rows[0][0] if rows else None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """One atomic unit on this thread's cursor: all of it commits, or none of it."""
+        if self.dialect != "duckdb":
+            raise EngineError("transactions on StarRocks go through its load path (not yet built)")
+        cur = self.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+
+    def table_exists(self, name: str) -> bool:
+        if self.dialect == "duckdb":
+            return bool(self.scalar(
+                "select count(*) from information_schema.tables where table_name = ?", [name]))
+        import sqlalchemy as sa
+
+        with self._sa_engine.connect() as conn:
+            return bool(conn.execute(sa.text(
+                "select count(*) from information_schema.tables where table_name = :n"),
+                {"n": name}).scalar())
+
+    def close(self) -> None:
+        if self._root is not None:
+            self._root.close()
+            self._root = None
+        if self._sa_engine is not None:
+            self._sa_engine.dispose()
+
+
+def open_warehouse(target: str | None = None, read_only: bool = False) -> Warehouse:
+    """Open the warehouse named by `--db` / `COCKPIT_DB` (default `./cockpit.duckdb`)."""
+    dialect, location = parse_target(target)
+    return Warehouse(dialect, location, read_only=read_only)

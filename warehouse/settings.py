@@ -1,0 +1,60 @@
+"""Every setting of the product, in one place, with a default that works on a laptop.
+
+Each can be set from the environment (`COCKPIT_<NAME>`). The README's settings table is
+generated from `SETTINGS` (`cockpit settings`), so the two cannot drift.
+
+>>> get("tz")
+'Asia/Shanghai'
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    doc: str
+
+    @property
+    def env(self) -> str:
+        return "COCKPIT_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", "./cockpit.duckdb",
+            "Warehouse: a DuckDB file path, `duckdb:///path`, or `starrocks://user:pass@host:9030/db`."),
+    Setting("tz", "Asia/Shanghai", "The hospital's time zone; 'today' and 'now' are the hospital's."),
+    Setting("home", ".",
+            "Folder holding `inbox/`, `archive/` and the server's runtime files."),
+    Setting("themes", "", "Folder of the YAML semantic model; empty = the packaged `themes/`."),
+    Setting("holidays_file", "",
+            "Optional CSV (date,kind,name) adding statutory holidays / make-up working days for "
+            "years the `holidays` package does not know yet."),
+    Setting("quarantine_replay_limit", "100000", "Most quarantined rows replayed in one call."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """The value of a setting: the environment if set, else its default."""
+    s = _BY_NAME[name]
+    return os.environ.get(s.env, s.default)
+
+
+def hospital_tz() -> ZoneInfo:
+    return ZoneInfo(get("tz"))
+
+
+def hospital_now() -> datetime:
+    """Now, as a naive timestamp in the hospital's local time (the contract's convention)."""
+    return datetime.now(hospital_tz()).replace(tzinfo=None, microsecond=0)
+
+
+def home() -> Path:
+    return Path(get("home"))
