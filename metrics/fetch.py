@@ -1,0 +1,235 @@
+"""Fetching measure components: one aggregate SQL per unit (fact × mode), from a
+materialization when the router allows, else from the base tables; then the units are joined
+on the buckets and dimensions they share, and empty buckets are filled.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlglot import exp
+
+from . import sqlbuild as sb
+from .dialects import render
+from .plan import QuerySpec, Unit, mv_table, route, unit_conditions, units_for
+
+_ADDITIVE = ("sum", "count", "snapshot")
+
+
+@dataclass
+class Fetched:
+    frame: pd.DataFrame
+    units: list[Unit] = field(default_factory=list)
+
+
+def bucket_start(day: dt.date, grain: str) -> dt.date:
+    if grain in ("day", "hour"):
+        return day
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def bucket_end(start: dt.date, grain: str) -> dt.date:
+    nxt = {"day": lambda d: d + dt.timedelta(days=1), "hour": lambda d: d + dt.timedelta(days=1),
+           "week": lambda d: d + dt.timedelta(days=7),
+           "month": lambda d: (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1),
+           "quarter": lambda d: _add_months(d, 3), "year": lambda d: d.replace(year=d.year + 1)}
+    return nxt[grain](start) - dt.timedelta(days=1)
+
+
+def _add_months(d: dt.date, n: int) -> dt.date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return d.replace(year=d.year + y, month=m + 1, day=1)
+
+
+def buckets(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
+    out, b = [], bucket_start(start, grain)
+    while b <= end:
+        out.append(b)
+        b = bucket_end(b, grain) + dt.timedelta(days=1)
+    return out
+
+
+def eval_days(spec: QuerySpec, start: dt.date, end: dt.date) -> dict:
+    """For last-day snapshots: bucket -> the last day inside the range (and before as-of)."""
+    last_allowed = end
+    if spec.as_of is not None:
+        last_allowed = min(end, spec.as_of.date())
+    if spec.grain is None or spec.grain == "hour":
+        return {0 if spec.grain is None else None: last_allowed}
+    return {b: min(bucket_end(b, spec.grain), last_allowed)
+            for b in buckets(start, end, spec.grain) if b <= last_allowed}
+
+
+def _mv_sql(unit: Unit, spec: QuerySpec, start, end, only_days=None) -> exp.Select:
+    agg = {"sum": exp.Sum, "count": exp.Sum, "snapshot": exp.Sum, "count_distinct": exp.Sum,
+           "min": exp.Min, "max": exp.Max}
+    comps = [(m.name, agg[m.agg](this=sb.col(m.name))) for m in unit.measures]
+    conds = []
+    if start is not None:
+        conds.append(exp.GTE(this=sb.col("_bucket"), expression=sb.literal(start)))
+    if end is not None:
+        conds.append(exp.LTE(this=sb.col("_bucket"), expression=sb.literal(end)))
+    if only_days is not None:
+        conds.append(exp.In(this=sb.col("_bucket"), expressions=[sb.literal(d) for d in only_days]))
+    conds += unit_conditions(unit, spec, None, None, None)
+    src = exp.to_table(unit.source)
+    q = sb.aggregate(src, spec.grain, list(spec.by), comps, bucket_expr=sb.bucket(spec.grain,
+                                                                                 "_bucket"))
+    return q.where(exp.and_(*conds)) if conds else q
+
+
+def unit_sql(model, unit: Unit, spec: QuerySpec, start, end) -> exp.Select:
+    settings = model.settings
+    if unit.mode == "last":
+        days = sorted(set(eval_days(spec, start, end).values()))
+        if unit.source != "base":
+            return _mv_sql(unit, spec, None, None, only_days=days)
+        conds = unit_conditions(unit, spec, None, None, spec.as_of) + [
+            exp.In(this=sb.col("_day"), expressions=[sb.literal(d) for d in days] or
+                   [exp.Null()])]
+        src = exp.Subquery(this=sb.filtered(unit.fact, settings, conds), alias="s")
+        return sb.aggregate(src, spec.grain, list(spec.by),
+                            [(m.name, sb.component(m, settings)) for m in unit.measures])
+    if unit.mode == "open":
+        return _open_sql(model, unit, spec, start, end)
+    if unit.source != "base":
+        return _mv_sql(unit, spec, start, end)
+    conds = unit_conditions(unit, spec, start, end, spec.as_of)
+    src = exp.Subquery(this=sb.filtered(unit.fact, settings, conds), alias="s")
+    return sb.aggregate(src, spec.grain, list(spec.by),
+                        [(m.name, sb.component(m, settings)) for m in unit.measures])
+
+
+def _open_sql(model, unit: Unit, spec: QuerySpec, start, end) -> exp.Select:
+    """Rows open at the end of each bucket's last day (or at as-of, if earlier):
+    start < t and (end is null or end > t)."""
+    (m,) = unit.measures
+    settings = model.settings
+    moments = []
+    for b, day in eval_days(spec, start, end).items():
+        t = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        if spec.as_of is not None:
+            t = min(t, spec.as_of)
+        moments.append((b, t))
+    values = exp.values([exp.tuple_(sb.literal(b if b is not None else 0), sb.literal(t))
+                         for b, t in moments] or [exp.tuple_(exp.Null(), exp.Null())],
+                        alias="e", columns=["_b", "_t"])
+    rows = sb.filtered(unit.fact, settings, unit_conditions(unit, spec, None, None, None))
+    s_expr = exp.cast(sb.parse_expr(m.start, settings), "TIMESTAMP")
+    e_expr = exp.cast(sb.parse_expr(m.end, settings), "TIMESTAMP")
+    on = exp.and_(exp.LT(this=s_expr, expression=sb.col("_t", "e")),
+                  exp.or_(exp.Is(this=e_expr.copy(), expression=exp.Null()),
+                          exp.GT(this=e_expr, expression=sb.col("_t", "e"))))
+    cond = sb.parse_expr(m.filter, settings) if m.filter else None
+    count = exp.Count(this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))])
+                      if cond is not None else exp.Star())
+    q = exp.select(exp.alias_(sb.col("_b", "e"), "_bucket"),
+                   *[sb.col(d, "r") for d in spec.by], exp.alias_(count, m.name)).from_(
+        exp.alias_(exp.Subquery(this=rows), "r", table=True)).join(values, on=on)
+    return q.group_by(sb.col("_b", "e"), *[sb.col(d, "r") for d in spec.by])
+
+
+def mv_state(wh) -> dict[str, dict]:
+    """Materializations built and healthy, by table name."""
+    if not wh.table_exists("_mv_state"):
+        return {}
+    df = wh.query_df("select name, grain, data_version from _mv_state where status = 'ok'")
+    return {r["name"]: dict(r) for r in df.to_dict("records")}
+
+
+def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
+          use_mvs: bool = True) -> Fetched:
+    """Components of `measure_names` per bucket and `spec.by` row, gap-filled."""
+    units = units_for(model, measure_names)
+    built = mv_state(wh) if use_mvs else {}
+    frames = []
+    for unit in units:
+        route(unit, spec, built)
+        unit.sql = unit_sql(model, unit, spec, start, end)
+        df = wh.query_df(render(unit.sql, wh.dialect))
+        frames.append(df)
+    keys = ["_bucket"] + list(spec.by)
+    frame = frames[0]
+    for df in frames[1:]:
+        frame = frame.merge(df, on=keys, how="outer")
+    frame = _normalise_keys(frame, spec)
+    frame = _fill(frame, model, spec, measure_names, start, end)
+    return Fetched(frame, units)
+
+
+def _normalise_keys(frame: pd.DataFrame, spec: QuerySpec) -> pd.DataFrame:
+    if spec.grain is None:
+        frame["_bucket"] = 0
+    elif spec.grain == "hour":
+        frame["_bucket"] = pd.to_datetime(frame["_bucket"])
+    else:
+        frame["_bucket"] = pd.to_datetime(frame["_bucket"]).dt.date
+    for d in spec.by:
+        frame[d] = frame[d].astype("object")
+    return frame
+
+
+def _fill(frame, model, spec: QuerySpec, measure_names, start, end) -> pd.DataFrame:
+    """Empty buckets inside the range appear: 0 for counts and sums, null for min/max."""
+    if spec.grain is not None and start is not None and end is not None:
+        last = end if spec.as_of is None else min(end, spec.as_of.date())
+        if spec.grain == "hour":
+            hours = pd.date_range(dt.datetime.combine(start, dt.time()),
+                                  dt.datetime.combine(last, dt.time(23)), freq="h")
+            if spec.as_of is not None:
+                hours = hours[hours <= pd.Timestamp(spec.as_of)]
+            spine = pd.DataFrame({"_bucket": hours})
+        else:
+            spine = pd.DataFrame({"_bucket": buckets(start, last, spec.grain) if last >= start
+                                  else []})
+        if spec.by:
+            combos = frame[list(spec.by)].drop_duplicates()
+            spine = spine.merge(combos, how="cross")
+        frame = spine.merge(frame, on=["_bucket"] + list(spec.by), how="left")
+    elif not spec.by and frame.empty:
+        frame = pd.DataFrame({"_bucket": [0]})
+    for name in measure_names:
+        _, m = model.measures[name]
+        if name not in frame.columns:
+            frame[name] = pd.NA
+        if m.agg in _ADDITIVE + ("count_distinct", "open_count"):
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0)
+    return frame
+
+
+def snapshot_days(wh, model, spec: QuerySpec, fact, start, end) -> pd.DataFrame:
+    """Days with a snapshot row (hospital-wide) per bucket: an average over days divides by
+    these, so a department absent on a day counts 0 that day."""
+    unit = Unit(fact, "normal", [])
+    conds = unit_conditions(unit, QuerySpec(metrics=(), as_of=spec.as_of), start, end,
+                            spec.as_of)
+    src = exp.Subquery(this=sb.filtered(fact, model.settings, conds), alias="s")
+    q = sb.aggregate(src, spec.grain, [], [("_days", exp.Count(
+        this=exp.Distinct(expressions=[sb.col("_day")])))])
+    df = wh.query_df(render(q, wh.dialect))
+    return _normalise_keys(df, QuerySpec(metrics=(), grain=spec.grain))
+
+
+def measure_values(wh, model, spec: QuerySpec, fetched: Fetched, start, end) -> pd.DataFrame:
+    """Turn components into measure values: an averaged snapshot divides by its days."""
+    frame = fetched.frame
+    for unit in fetched.units:
+        avg = [m for m in unit.measures if m.agg == "snapshot" and m.over_days != "last"]
+        if not avg:
+            continue
+        days = snapshot_days(wh, model, spec, unit.fact, start, end)
+        merged = frame[["_bucket"]].merge(days, on="_bucket", how="left")
+        for m in avg:
+            frame[m.name] = frame[m.name].astype("float64") / merged["_days"].astype(
+                "float64").where(merged["_days"] > 0).to_numpy()
+    return frame
+
+
+__all__ = ["fetch", "measure_values", "buckets", "bucket_start", "bucket_end", "mv_table"]

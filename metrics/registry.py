@@ -1,0 +1,150 @@
+"""Read `themes/` into one `SemanticModel`, collecting every problem in one pass.
+
+>>> m = load_model()
+>>> m.metrics["cmi"].kind
+'ratio'
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from warehouse import settings as wsettings
+from warehouse.errors import ModelError
+
+from .model import DimensionsFile, EnumDimension, Fact, Measure, Metric, Theme
+from .yaml_lines import YamlSyntaxError, load_file, locate
+
+PACKAGED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+@dataclass
+class SemanticModel:
+    facts: dict[str, Fact] = field(default_factory=dict)
+    measures: dict[str, tuple[Fact, Measure]] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    metric_theme: dict[str, str] = field(default_factory=dict)
+    themes: dict[str, Theme] = field(default_factory=dict)
+    enums: dict[str, EnumDimension] = field(default_factory=dict)
+    settings: dict[str, object] = field(default_factory=dict)
+    setting_docs: dict[str, str] = field(default_factory=dict)
+    #: file:line of every fact, measure, metric (for messages)
+    where: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def setting(self, name: str):
+        """A model setting (catalogue's pinned defaults), overridable by env COCKPIT_<NAME>."""
+        env = os.environ.get("COCKPIT_" + name.upper())
+        default = self.settings[name]
+        if env is None:
+            return default
+        if isinstance(default, bool):
+            return env.lower() in ("1", "true", "yes")
+        return type(default)(env)
+
+
+def themes_dir(path: str | Path | None = None) -> Path:
+    return Path(path or wsettings.get("themes") or PACKAGED_THEMES)
+
+
+def parse_files(directory: Path) -> tuple[SemanticModel, list[str]]:
+    """Parse every YAML file; return the model and the structural problems found."""
+    problems: list[str] = []
+    model = SemanticModel()
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        return model, [f"{directory}: no *.yaml files (expected dimensions.yaml and themes)"]
+    for path in files:
+        display = _display(path)
+        try:
+            doc = load_file(path, display)
+        except YamlSyntaxError as e:
+            problems.append(str(e))
+            continue
+        cls = DimensionsFile if path.name == "dimensions.yaml" else Theme
+        try:
+            parsed = cls.model_validate(doc)
+        except ValidationError as e:
+            for err in e.errors():
+                problems.append(f"{locate(doc, tuple(err['loc']))}: {_pydantic_message(err)}")
+            continue
+        if isinstance(parsed, DimensionsFile):
+            for enum in parsed.enums:
+                model.enums[enum.name] = enum
+            for s in parsed.settings:
+                model.settings[s.name] = s.default
+                model.setting_docs[s.name] = s.description
+            continue
+        model.themes[parsed.theme] = parsed
+        for fi, fact in enumerate(parsed.facts):
+            fdoc = doc["facts"][fi]
+            model.where[("fact", fact.name)] = locate(doc, ("facts", fi))
+            if fact.name in model.facts:
+                problems.append(f"{locate(doc, ('facts', fi))}: fact {fact.name!r} is defined "
+                                f"twice (also at {model.where[('fact', fact.name)]})")
+            model.facts[fact.name] = fact
+            for mi, measure in enumerate(fact.measures):
+                loc = locate(fdoc, ("measures", mi))
+                if measure.name in model.measures:
+                    problems.append(f"{loc}: measure {measure.name!r} is defined twice (also in "
+                                    f"fact {model.measures[measure.name][0].name!r}); measure "
+                                    "names are global")
+                model.measures[measure.name] = (fact, measure)
+                model.where[("measure", measure.name)] = loc
+        for mi, metric in enumerate(parsed.metrics):
+            loc = locate(doc, ("metrics", mi))
+            if metric.id in model.metrics:
+                problems.append(f"{loc}: metric {metric.id!r} is defined twice (also at "
+                                f"{model.where[('metric', metric.id)]})")
+            model.metrics[metric.id] = metric
+            model.metric_theme[metric.id] = parsed.theme
+            model.where[("metric", metric.id)] = loc
+    return model, problems
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _pydantic_message(err: dict) -> str:
+    field_name = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "document"
+    if err["type"] == "extra_forbidden":
+        return f"unknown key {err['loc'][-1]!r} (remove it or check its spelling)"
+    if err["type"] == "missing":
+        return f"missing required key {err['loc'][-1]!r}"
+    if err["type"] == "literal_error":
+        return f"{field_name}: {err['msg']} (found {err.get('input')!r})"
+    return f"{field_name}: {err['msg']}"
+
+
+def check_model(path: str | Path | None = None):
+    """All problems of the model in `path`: (model, list of Issue). Only the CLI decides."""
+    from .rules import run_rules
+
+    model, problems = parse_files(themes_dir(path))
+    from .rules import Issue
+
+    issues = [Issue("error", p) for p in problems]
+    if not problems:
+        issues += run_rules(model)
+    return model, issues
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str) -> SemanticModel:
+    model, issues = check_model(path)
+    errors = [i.message for i in issues if i.level == "error"]
+    if errors:
+        raise ModelError(errors)
+    return model
+
+
+def load_model(path: str | Path | None = None) -> SemanticModel:
+    """The validated model (cached per folder); raises ModelError listing every problem."""
+    return _cached(str(themes_dir(path).resolve()))

@@ -1,0 +1,163 @@
+"""SQL trees (sqlglot) for facts and their aggregates. Dialect-neutral: `dialects.render`
+turns a tree into text for DuckDB or StarRocks.
+
+A fact compiles to two levels:
+  rows:     SELECT f.*, <columns>, <time> AS _ts, CAST(<time> AS DATE) AS _day,
+            <department> AS department, _dept.campus_id AS campus, … FROM <table> AS f JOIN …
+            (no WHERE here, so window columns such as the next admission see every row)
+  filtered: SELECT * FROM rows WHERE <fact where> AND <range> AND <as-of> AND <user filters>
+User values (dates, filter values, departments in scope) enter only as literals.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
+from .model import Fact, Measure
+
+_SETTING = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> exp.Expression:
+    return sqlglot.parse_one(text, read="duckdb")
+
+
+def parse_expr(text: str, settings: dict | None = None) -> exp.Expression:
+    """Parse a model expression; `{{name}}` becomes the setting's value as a literal."""
+    names: dict[str, object] = {}
+
+    def sub(m):
+        names["__setting_" + m.group(1)] = (settings or {})[m.group(1)]
+        return "__setting_" + m.group(1)
+
+    tree = _parse(_SETTING.sub(sub, text)).copy()
+    if names:
+        tree = tree.transform(lambda n: literal(names[n.name])
+                              if isinstance(n, exp.Column) and n.name in names else n)
+    return tree
+
+
+def literal(value) -> exp.Expression:
+    """A user or setting value as a SQL literal (never as SQL text)."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        return exp.Literal.number(value)
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.strftime("%Y-%m-%d %H:%M:%S")), "TIMESTAMP")
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    return exp.Literal.string(str(value))
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=False)
+
+
+def fact_rows(fact: Fact, settings: dict) -> exp.Select:
+    """Level 1: every row of the fact with its standard columns (no filtering)."""
+    p = lambda t: parse_expr(t, settings)  # noqa: E731
+    time = p(fact.time)
+    selects: list[exp.Expression] = [exp.Column(this=exp.Star(), table=exp.to_identifier("f"))]
+    for name, text in fact.columns.items():
+        selects.append(exp.alias_(p(text), name))
+    ts = exp.cast(time, "TIMESTAMP")
+    selects += [exp.alias_(ts, "_ts"), exp.alias_(exp.cast(time, "DATE"), "_day")]
+    dept = p(fact.org.department)
+    selects += [exp.alias_(dept, "department"),
+                exp.alias_(col("campus_id", "_dept"), "campus"),
+                exp.alias_(col("discipline", "_dept"), "discipline")]
+    if fact.org.doctor:
+        selects.append(exp.alias_(p(fact.org.doctor), "doctor"))
+    if fact.org.team:
+        selects.append(exp.alias_(p(fact.org.team), "team"))
+    elif fact.org.doctor:
+        selects.append(exp.alias_(col("team_id", "_doc"), "team"))
+    if fact.drg:
+        selects += [exp.alias_(p(fact.drg), "drg"),
+                    exp.alias_(col("adrg_code", "_drg"), "adrg"),
+                    exp.alias_(col("mdc_code", "_drg"), "mdc")]
+    q = exp.select(*selects).from_(exp.alias_(exp.to_table(fact.table), "f", table=True))
+    for j in fact.joins:
+        q = q.join(exp.alias_(exp.to_table(j.table), j.alias, table=True), on=p(j.on),
+                   join_type=j.how)
+    q = q.join(exp.alias_(exp.to_table("dim_department"), "_dept", table=True),
+               on=exp.EQ(this=col("dept_id", "_dept"), expression=dept.copy()), join_type="left")
+    if fact.org.doctor and not fact.org.team:
+        q = q.join(exp.alias_(exp.to_table("dim_doctor"), "_doc", table=True),
+                   on=exp.EQ(this=col("doctor_id", "_doc"), expression=p(fact.org.doctor)),
+                   join_type="left")
+    if fact.drg:
+        q = q.join(exp.alias_(exp.to_table("dim_drg"), "_drg", table=True),
+                   on=exp.EQ(this=col("drg_code", "_drg"), expression=p(fact.drg)),
+                   join_type="left")
+    return q
+
+
+def filtered(fact: Fact, settings: dict, conditions: list[exp.Expression]) -> exp.Select:
+    """Level 2: the fact's rows that count, restricted by the query's conditions."""
+    conds = ([parse_expr(fact.where, settings)] if fact.where else []) + conditions
+    q = exp.select("*").from_(exp.alias_(exp.Subquery(this=fact_rows(fact, settings)), "r",
+                                         table=True))
+    if conds:
+        q = q.where(exp.and_(*conds))
+    return q
+
+
+def bucket(grain: str | None, column: str = "_day") -> exp.Expression:
+    """The bucket a row falls in: its day truncated to the grain (hour from `_ts`)."""
+    if grain is None:
+        return exp.Literal.number(0)
+    if grain == "hour":
+        return exp.func("DATE_TRUNC", exp.Literal.string("hour"), col("_ts"))
+    if grain == "day":
+        return col(column)
+    return exp.cast(exp.func("DATE_TRUNC", exp.Literal.string(grain), col(column)), "DATE")
+
+
+def component(m: Measure, settings: dict) -> exp.Expression:
+    """The SQL aggregate of one measure over the filtered rows (`FILTER` is rendered as
+    `CASE WHEN` so that both dialects read it)."""
+    value = parse_expr(m.expr, settings) if m.expr else None
+    cond = parse_expr(m.filter, settings) if m.filter else None
+
+    def when(v):
+        return exp.Case(ifs=[exp.If(this=cond, true=v)]) if cond is not None else v
+
+    if m.agg == "count":
+        if value is None and cond is None:
+            return exp.Count(this=exp.Star())
+        return exp.Count(this=when(value if value is not None else exp.Literal.number(1)))
+    if m.agg in ("sum", "snapshot"):
+        return exp.Sum(this=when(value if value is not None else exp.Literal.number(1)))
+    if m.agg == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[when(value)]))
+    if m.agg == "min":
+        return exp.Min(this=when(value))
+    if m.agg == "max":
+        return exp.Max(this=when(value))
+    raise ValueError(f"no component for agg {m.agg}")
+
+
+def in_list(dim: str, values: list) -> exp.Expression:
+    return exp.In(this=col(dim), expressions=[literal(v) for v in values])
+
+
+def aggregate(source: exp.Expression, grain: str | None, dims: list[str],
+              components: list[tuple[str, exp.Expression]], bucket_expr=None) -> exp.Select:
+    """SELECT bucket AS _bucket, dims…, components… FROM source GROUP BY bucket, dims."""
+    b = bucket_expr if bucket_expr is not None else bucket(grain)
+    selects = [exp.alias_(b, "_bucket")] + [col(d) for d in dims] + [
+        exp.alias_(c, name) for name, c in components]
+    q = exp.select(*selects).from_(source)
+    group = ([b.copy()] if grain else []) + [col(d) for d in dims]
+    if group:
+        q = q.group_by(*group)
+    return q

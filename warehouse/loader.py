@@ -1,0 +1,397 @@
+"""The warehouse loader: deliveries (a folder) and single inbox files, under contract v1.1.
+
+One load run is one transaction: dimensions first, then facts (contract.LOAD_ORDER); every row
+validated (warehouse.validate); bad rows quarantined with file, line, column, value and reason;
+good rows upserted by primary key (new key: insert; same content: unchanged; other content:
+update = delete + insert, so fact tables stay ordered by `_part_date`); `_deleted` rows remove
+their key (an unknown key is counted, not an error). Dimensions get integer surrogate keys that
+stay stable across loads. For every inserted, updated or deleted key the change log records the
+old and new values of its date columns, its `_part_date` and its link columns
+(schema.LINK_COLUMNS), so the refresher knows exactly which partitions changed.
+
+>>> import tempfile, pathlib
+>>> from warehouse.engine import open_warehouse
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "dim_campus.csv").write_text("campus_id,campus_name,campus_type,province,city\\nC01,总院,main,四川,成都\\n")
+>>> rep = load_delivery(open_warehouse(":memory:"), d, progress=False)
+>>> rep.tables["dim_campus"].inserted
+1
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from .contract import LOAD_ORDER, PART_DATE, TABLES, Table
+from .errors import ContractError, EngineError
+from .readers import StagedFile, UnreadableFile, stage_file, table_for_file
+from .schema import LINK_COLUMNS, create_all
+from .validate import Validation, lit, q, validate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Warehouse
+    from .reconcile import Difference
+
+MANIFEST = "_manifest.csv"
+
+
+class NothingLoaded(ContractError):
+    """A load found nothing it could load (no rows, or every row quarantined). The
+    quarantine is committed all the same; `.report` holds the load report."""
+
+    def __init__(self, message: str, report: "LoadReport | None" = None):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class TableReport:
+    """Counts of one table in one load. read = inserted + updated + unchanged + deleted +
+    delete_unknown + duplicates + quarantined."""
+
+    table: str
+    file: str | None = None
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    delete_unknown: int = 0
+    duplicates: int = 0  # identical repeats of a key inside the delivery, collapsed to one
+    quarantined: int = 0
+    seconds: float = 0.0
+
+    @property
+    def loaded(self) -> int:
+        """Rows newly inserted (the report's 'loaded' column)."""
+        return self.inserted
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+@dataclass
+class LoadReport:
+    """What one load run did. `to_dict()` is what the server's inbox job and the CLI show."""
+
+    load_id: int | None
+    source: str
+    kind: str  # delivery | file | replay | check
+    tables: dict[str, TableReport] = field(default_factory=dict)
+    files: list[dict] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
+    reconciliation: list["Difference"] = field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def read(self) -> int:
+        return sum(t.read for t in self.tables.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(t.quarantined for t in self.tables.values())
+
+    @property
+    def changed(self) -> int:
+        return sum(t.changed for t in self.tables.values())
+
+    @property
+    def loaded_anything(self) -> bool:
+        """True when some row was accepted (inserted, updated, deleted or found unchanged)."""
+        return any(t.changed + t.unchanged + t.delete_unknown + t.duplicates
+                   for t in self.tables.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "load_id": self.load_id, "source": self.source, "kind": self.kind,
+            "started_at": self.started_at.isoformat(sep=" ") if self.started_at else None,
+            "finished_at": self.finished_at.isoformat(sep=" ") if self.finished_at else None,
+            "tables": {k: {**asdict(v), "loaded": v.loaded} for k, v in self.tables.items()},
+            "files": self.files, "ignored_files": self.ignored_files,
+            "totals": {"read": self.read, "changed": self.changed,
+                       "quarantined": self.quarantined},
+            "reconciliation": [d.to_dict() for d in self.reconciliation],
+        }
+
+
+# -- progress ----------------------------------------------------------------------------------
+class _Progress:
+    """A rich progress bar per file (stages: read, validate, merge), or nothing."""
+
+    def __init__(self, enabled: bool):
+        self._p = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                               transient=True)
+            self._p.start()
+        self._tasks: dict[str, int] = {}
+
+    def step(self, name: str, what: str, total: int = 3) -> None:
+        if self._p is None:
+            return
+        if name not in self._tasks:
+            self._tasks[name] = self._p.add_task(f"{name}: {what}", total=total)
+        else:
+            self._p.update(self._tasks[name], description=f"{name}: {what}", advance=1)
+
+    def close(self) -> None:
+        if self._p is not None:
+            self._p.stop()
+
+
+# -- the pipeline ------------------------------------------------------------------------------
+def _require_duckdb(wh: "Warehouse") -> None:
+    if wh.dialect != "duckdb":
+        raise EngineError(f"loading into {wh.dialect} is not built yet; load into DuckDB, or "
+                          "create the StarRocks tables from `cockpit compile --dialect starrocks`")
+
+
+def _tracked(table: Table) -> list[str]:
+    """Columns whose old/new values go to the change log for a changed key."""
+    if table.kind == "dimension":
+        return list(table.column_names)
+    cols = list(table.date_columns) + [PART_DATE]
+    cols += [c for c in LINK_COLUMNS if c in table.column_names and c not in table.primary_key]
+    return cols
+
+
+def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> None:
+    """Upsert the validated rows of `table` into the warehouse and write the change log."""
+    name = table.name
+    mrg = f"_mrg_{name}"
+    pk = list(table.primary_key)
+    non_key = [c for c in table.column_names if c not in pk]
+    tracked = _tracked(table)
+    sk = table.surrogate_key
+    olds = [f"o.{q(c)} AS {q('_old_' + c)}" for c in tracked if c not in pk]
+    if sk:
+        olds.append(f"o.{q(sk)} AS _old_sk")
+    same = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM o.{q(c)}" for c in non_key) or "true"
+    join = " AND ".join(f"g.{q(k)} = o.{q(k)}" for k in pk)
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE {q(mrg)} AS SELECT g.*, o.rowid AS _orow, "
+        f"{', '.join(olds) + ', ' if olds else ''}"
+        f"CASE WHEN o.rowid IS NULL THEN (CASE WHEN g._del THEN 'delete_unknown' ELSE 'insert' END) "
+        f"WHEN g._del THEN 'delete' WHEN {same} THEN 'unchanged' ELSE 'update' END AS _op "
+        f"FROM {q(v.good)} g LEFT JOIN {q(name)} o ON {join}")
+    counts = dict(cur.execute(f"SELECT _op, count(*) FROM {q(mrg)} GROUP BY _op").fetchall())
+    rep.inserted = counts.get("insert", 0)
+    rep.updated = counts.get("update", 0)
+    rep.unchanged = counts.get("unchanged", 0)
+    rep.deleted = counts.get("delete", 0)
+    rep.delete_unknown = counts.get("delete_unknown", 0)
+    if not (rep.inserted or rep.updated or rep.deleted):
+        cur.execute(f"DROP TABLE {q(mrg)}")
+        return
+
+    if rep.updated or rep.deleted:
+        cur.execute(f"DELETE FROM {q(name)} WHERE rowid IN "
+                    f"(SELECT _orow FROM {q(mrg)} WHERE _op IN ('update', 'delete'))")
+    cols = list(table.column_names)
+    if table.partition_by:
+        cols.append(PART_DATE)
+    sel = ", ".join(q(c) for c in cols)
+    if sk:
+        max_sk = cur.execute(f"SELECT coalesce(max({q(sk)}), 0) FROM {q(name)}").fetchone()[0]
+        cur.execute(f"INSERT INTO {q(name)} ({sel}, {q(sk)}) SELECT {sel}, _old_sk FROM {q(mrg)} "
+                    f"WHERE _op = 'update' ORDER BY _old_sk")
+        order = ", ".join(q(k) for k in pk)
+        cur.execute(f"INSERT INTO {q(name)} ({sel}, {q(sk)}) SELECT {sel}, "
+                    f"{int(max_sk)} + row_number() OVER (ORDER BY {order}) FROM {q(mrg)} "
+                    f"WHERE _op = 'insert' ORDER BY {order}")
+    else:
+        order = PART_DATE if table.partition_by else ", ".join(q(k) for k in pk)
+        cur.execute(f"INSERT INTO {q(name)} ({sel}) SELECT {sel} FROM {q(mrg)} "
+                    f"WHERE _op IN ('insert', 'update') ORDER BY {order}")
+
+    # change log: old and new values per tracked column of every changed key
+    key_text = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in pk)
+    for c in tracked:
+        if c in pk:
+            continue
+        old, new = q("_old_" + c), q(c)
+        new_expr = f"CASE WHEN _op = 'delete' THEN NULL ELSE CAST({new} AS VARCHAR) END"
+        cond = f"NOT ({old} IS NULL AND {new} IS NULL)"
+        if table.kind == "dimension":
+            cond = f"{old} IS DISTINCT FROM {new} AND _op <> 'delete'"
+        cur.execute(
+            f"INSERT INTO _change_log (load_id, table_name, row_key, op, column_name, old_value, "
+            f"new_value) SELECT {int(load_id)}, {lit(name)}, {key_text}, _op, {lit(c)}, "
+            f"CAST({old} AS VARCHAR), {new_expr} FROM {q(mrg)} "
+            f"WHERE _op IN ('insert', 'update', 'delete') AND {cond}")
+    cur.execute(f"DROP TABLE {q(mrg)}")
+
+
+def _next_load_id(cur) -> int:
+    return int(cur.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0])
+
+
+AfterTable = Callable[[object, Table, Validation, int], None]
+
+
+def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
+             manifest: Path | None = None, progress: bool = False,
+             after_table: AfterTable | None = None, require_rows: bool = True) -> LoadReport:
+    """Validate and merge already staged files in one transaction (lower-level entry point;
+    `load_delivery` and `load_file` stage then call this). `after_table(cur, table, validation,
+    load_id)` runs inside the transaction after each table (quarantine replay uses it)."""
+    rep = LoadReport(None, source, kind, started_at=datetime.now())
+    by_table = {s.table: s for s in staged}
+    prog = _Progress(progress)
+    cur = wh.cursor()
+    try:
+        with wh.transaction() as cur:
+            load_id = rep.load_id = _next_load_id(cur)
+            for name in LOAD_ORDER:
+                s = by_table.get(name)
+                if s is None:
+                    continue
+                t0 = time.perf_counter()
+                table = TABLES[name]
+                tr = rep.tables[name] = TableReport(name, str(s.path) if s.format != "rows" else s.label)
+                prog.step(name, "validating")
+                v = validate(cur, s)
+                tr.read, tr.quarantined, tr.duplicates = v.read, v.quarantined, v.duplicates
+                prog.step(name, "merging")
+                _merge(cur, table, v, load_id, tr)
+                cur.execute(
+                    "INSERT INTO _quarantine (load_id, table_name, file, line, column_name, value, "
+                    "reason, row_json, status, resolved_load_id) SELECT ?, ?, file, line, "
+                    f"column_name, value, reason, row_json, 'open', NULL FROM {q(v.problems)} "
+                    "ORDER BY line, column_name", [load_id, name])
+                if after_table is not None:
+                    after_table(cur, table, v, load_id)
+                cur.execute(f"DROP TABLE IF EXISTS {q(v.good)}")
+                cur.execute(f"DROP TABLE IF EXISTS {q(v.problems)}")
+                tr.seconds = round(time.perf_counter() - t0, 3)
+                cur.execute(
+                    "INSERT INTO _load_log (load_id, table_name, file, rows_read, inserted, updated, "
+                    "unchanged, deleted, delete_unknown, duplicates, quarantined, seconds, loaded_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [load_id, name, tr.file, tr.read, tr.inserted, tr.updated, tr.unchanged,
+                     tr.deleted, tr.delete_unknown, tr.duplicates, tr.quarantined, tr.seconds,
+                     datetime.now()])
+                prog.step(name, "done")
+            for s in staged:
+                if s.format == "rows":
+                    continue
+                rep.files.append({"path": str(s.path), "table": s.table, "format": s.format,
+                                  "encoding": s.encoding, "rows": s.rows,
+                                  "ignored_columns": s.ignored_columns})
+                cur.execute("INSERT INTO _load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [load_id, s.table, str(s.path), s.format, s.encoding, s.size_bytes,
+                             s.modified_at, s.rows])
+            from .reconcile import reconcile_files, reconcile_manifest, read_manifest
+
+            if manifest is not None:
+                rep.reconciliation = reconcile_manifest(cur, read_manifest(manifest))
+            else:
+                rep.reconciliation = reconcile_files(cur, [s for s in staged if s.format != "rows"])
+            rep.finished_at = datetime.now()
+            cur.execute("INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [load_id, kind, source, rep.started_at, rep.finished_at, rep.read,
+                         rep.changed, rep.quarantined])
+    finally:
+        prog.close()
+        for s in staged:
+            cur.execute(f"DROP TABLE IF EXISTS {q(s.staging)}")
+    if require_rows and rep.read == 0:
+        raise NothingLoaded(f"{source}: no rows to load (the files hold a header only)", rep)
+    if require_rows and not rep.loaded_anything:
+        raise NothingLoaded(
+            f"{source}: nothing could be loaded: all {rep.quarantined} row(s) were quarantined; "
+            "see `cockpit quarantine list`", rep)
+    return rep
+
+
+def delivery_files(source: Path) -> tuple[list[tuple[str, Path]], Path | None, list[str]]:
+    """The (table, file) pairs of a delivery folder in load order, its manifest, ignored files."""
+    source = Path(source)
+    if not source.is_dir():
+        raise UnreadableFile(f"{source}: not a folder")
+    found: dict[str, Path] = {}
+    ignored: list[str] = []
+    manifest = None
+    for p in sorted(source.iterdir()):
+        if p.name == MANIFEST:
+            manifest = p
+            continue
+        t = table_for_file(p) if p.is_file() else None
+        if t is None:
+            ignored.append(p.name)
+        elif t in found:
+            raise UnreadableFile(f"{source}: two files for {t} ({found[t].name}, {p.name}); "
+                                 "deliver one file per table")
+        else:
+            found[t] = p
+    return [(t, found[t]) for t in LOAD_ORDER if t in found], manifest, ignored
+
+
+def load_delivery(wh: "Warehouse", source: Path, encoding: str | None = None,
+                  progress: bool = True) -> LoadReport:
+    """Load a delivery folder (`<table>.csv|.parquet` files, optional `_manifest.csv`) in one
+    transaction and return its report. A single file path is passed on to `load_file`.
+
+    Raises UnreadableFile when a file cannot be read (nothing is loaded then) and NothingLoaded
+    when no row could be loaded.
+    """
+    source = Path(source)
+    if source.is_file():
+        return load_file(wh, source, encoding=encoding, progress=progress)
+    _require_duckdb(wh)
+    pairs, manifest, ignored = delivery_files(source)
+    if not pairs:
+        raise NothingLoaded(f"{source}: no contract table files (expected <table>.csv or "
+                            f"<table>.parquet, e.g. fact_visit.csv)")
+    create_all(wh)
+    cur = wh.cursor()
+    staged: list[StagedFile] = []
+    try:
+        for t, p in pairs:
+            staged.append(stage_file(cur, p, t, encoding=encoding))
+    except BaseException:
+        for s in staged:
+            cur.execute(f"DROP TABLE IF EXISTS {q(s.staging)}")
+        raise
+    rep = run_load(wh, staged, str(source), "delivery", manifest=manifest, progress=progress)
+    rep.ignored_files = ignored
+    return rep
+
+
+def load_file(wh: "Warehouse", path: Path, encoding: str | None = None,
+              progress: bool = False) -> LoadReport:
+    """Load one file (e.g. dropped into the inbox: `fact_visit.csv`, `fact_visit.20240105.csv`)
+    in one transaction; foreign keys are checked against what the warehouse already holds."""
+    _require_duckdb(wh)
+    path = Path(path)
+    create_all(wh)
+    cur = wh.cursor()
+    staged = stage_file(cur, path, encoding=encoding)
+    return run_load(wh, [staged], str(path), "file", progress=progress)
+
+
+# -- reading back ------------------------------------------------------------------------------
+def last_load_id(wh: "Warehouse") -> int:
+    """The id of the latest committed load (0 when none): a data version that changes only when
+    data changed."""
+    if not wh.table_exists("_loads"):
+        return 0
+    return int(wh.scalar("SELECT coalesce(max(load_id), 0) FROM _loads"))
+
+
+def changed_partitions(wh: "Warehouse", since_load_id: int = 0):
+    """DataFrame (table_name, part_date) of every fact partition touched by loads after
+    `since_load_id`: old and new `_part_date` of every inserted, updated or deleted key."""
+    return wh.query_df(
+        "SELECT DISTINCT table_name, CAST(d AS DATE) AS part_date FROM ("
+        "SELECT table_name, old_value AS d FROM _change_log WHERE load_id > ? AND column_name = ? "
+        "UNION ALL SELECT table_name, new_value FROM _change_log WHERE load_id > ? AND column_name = ?"
+        ") WHERE d IS NOT NULL ORDER BY 1, 2", [since_load_id, PART_DATE, since_load_id, PART_DATE])

@@ -1,0 +1,260 @@
+"""Reading delivered files into DuckDB staging tables: every column as text, with line numbers.
+
+CSV (UTF-8 with or without BOM, or GBK/GB18030, detected or given) is read by DuckDB's own
+`read_csv`; non-UTF-8 files are first transcoded to a UTF-8 temporary file in Python, streaming
+in chunks (DuckDB's encodings extension cannot be installed offline). Parquet is read by
+`read_parquet` and cast to text so that one validation path serves both formats.
+
+A staging table is a TEMP table on the caller's cursor holding the contract's columns (and
+`_deleted` when delivered) as VARCHAR, in file order: the source line of a row is
+`rowid + StagedFile.line_offset` (header = line 1 in a CSV; row 1 = first row of a Parquet file).
+Quoted fields spanning several lines shift the numbering of the rows after them.
+
+>>> table_for_file(Path("inbox/fact_visit.20240105.csv"))
+'fact_visit'
+"""
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from .contract import TABLES, Table
+from .errors import ContractError
+
+DELETED = "_deleted"
+SUFFIXES = (".csv", ".parquet")
+_CHUNK = 1 << 22  # characters per transcoding step
+_UTF8 = {"utf-8", "utf8", "utf-8-sig", "utf_8", "u8"}
+
+
+class UnreadableFile(ContractError):
+    """A delivered file cannot be read as a contract table (encoding, format, header)."""
+
+
+@dataclass
+class StagedFile:
+    """A file read into a staging table."""
+
+    table: str
+    path: Path
+    format: str  # csv | parquet
+    encoding: str | None
+    staging: str  # temp table name
+    rows: int
+    line_offset: int  # source line = rowid + line_offset
+    size_bytes: int
+    modified_at: datetime
+    has_deleted: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """How messages name the file: its base name."""
+        return self.path.name
+
+    @property
+    def explicit_lines(self) -> bool:
+        """True when the staging table carries its own `_line` and `_file` columns (replay)."""
+        return self.format == "rows"
+
+    @property
+    def line_expr(self) -> str:
+        return "s._line" if self.explicit_lines else f"(s.rowid + {int(self.line_offset)})"
+
+
+def table_for_file(path: Path) -> str | None:
+    """The contract table a file delivers, from its name: `<table>.csv|.parquet`, or
+    `<table>.<anything>.csv` / `<table>_<anything>.csv` for files dropped into the inbox."""
+    name = path.name
+    if not name.lower().endswith(SUFFIXES):
+        return None
+    stem = name.rsplit(".", 1)[0]
+    best = None
+    for t in TABLES:
+        if stem == t or re.match(re.escape(t) + r"[._\-]", stem):
+            if best is None or len(t) > len(best):
+                best = t
+    return best
+
+
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """'utf-8' when the file's first `sample_bytes` decode as UTF-8 (BOM allowed), else
+    'gb18030' (a superset of GBK and GB2312, which hospital exports often are)."""
+    with open(path, "rb") as f:
+        head = f.read(sample_bytes)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def transcode_to_utf8(src: Path, dst: Path, encoding: str,
+                      on_progress: Callable[[int], None] | None = None) -> None:
+    """Copy `src` (in `encoding`) to `dst` as UTF-8, streaming in chunks; memory stays flat."""
+    try:
+        with open(src, "r", encoding=encoding, newline="") as fin, \
+                open(dst, "w", encoding="utf-8", newline="") as fout:
+            while True:
+                chunk = fin.read(_CHUNK)
+                if not chunk:
+                    break
+                fout.write(chunk)
+                if on_progress:
+                    on_progress(len(chunk))
+    except (UnicodeDecodeError, LookupError) as e:
+        raise UnreadableFile(f"{src.name}: cannot be read as {encoding}: {e}. Give the file's "
+                             "encoding with --encoding (utf-8, gb18030)") from e
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _map_columns(path: Path, table: Table, header: list[str]) -> tuple[dict[str, str], bool, list[str]]:
+    """contract column -> delivered column; whether `_deleted` is there; ignored columns."""
+    by_lower = {h.strip().lower(): h for h in header}
+    mapping: dict[str, str] = {}
+    missing = []
+    for c in table.columns:
+        h = by_lower.get(c.name.lower())
+        if h is not None:
+            mapping[c.name] = h
+        elif not c.nullable:
+            missing.append(c.name)
+    if missing:
+        raise UnreadableFile(
+            f"{path.name}:1: header lacks required column(s) {', '.join(missing)} of {table.name} "
+            f"(found: {', '.join(header)}); add them, named as in the contract")
+    has_deleted = DELETED in by_lower
+    if has_deleted:
+        mapping[DELETED] = by_lower[DELETED]
+    used = {v for v in mapping.values()}
+    ignored = [h for h in header if h not in used]
+    return mapping, has_deleted, ignored
+
+
+def _select_list(table: Table, mapping: dict[str, str], cast: bool) -> str:
+    parts = []
+    for name in list(table.column_names) + ([DELETED] if DELETED in mapping else []):
+        src = mapping.get(name)
+        if src is None:
+            parts.append(f"CAST(NULL AS VARCHAR) AS {_quote(name)}")
+        elif cast:
+            parts.append(f"CAST({_quote(src)} AS VARCHAR) AS {_quote(name)}")
+        else:
+            parts.append(f"{_quote(src)} AS {_quote(name)}")
+    return ", ".join(parts)
+
+
+_CSV_OPTS = "header=true, all_varchar=true, delim=',', quote='\"', escape='\"'"
+
+
+def _stage_csv(cur, path: Path, table: Table, staging: str) -> tuple[bool, list[str]]:
+    src = f"read_csv(?, {_CSV_OPTS})"
+    header = [r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {src}", [str(path)]).fetchall()]
+    mapping, has_deleted, ignored = _map_columns(path, table, header)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(staging)} AS "
+                f"SELECT {_select_list(table, mapping, cast=False)} FROM {src}", [str(path)])
+    return has_deleted, ignored
+
+
+def _stage_parquet(cur, path: Path, table: Table, staging: str) -> tuple[bool, list[str]]:
+    header = [r[0] for r in cur.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                        [str(path)]).fetchall()]
+    mapping, has_deleted, ignored = _map_columns(path, table, header)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(staging)} AS "
+                f"SELECT {_select_list(table, mapping, cast=True)} FROM read_parquet(?)",
+                [str(path)])
+    return has_deleted, ignored
+
+
+def stage_file(cur, path: Path, table: str | None = None, encoding: str | None = None,
+               staging: str | None = None,
+               on_progress: Callable[[int], None] | None = None) -> StagedFile:
+    """Read one delivered file into a TEMP staging table on `cur` (all columns VARCHAR).
+
+    >>> import duckdb, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "dim_campus.csv"
+    >>> _ = p.write_text("campus_id,campus_name,campus_type,province,city\\nC01,总院,main,四川,成都\\n")
+    >>> stage_file(duckdb.connect(), p).rows
+    1
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"{path}: no such file")
+    tname = table or table_for_file(path)
+    if tname not in TABLES:
+        raise UnreadableFile(f"{path.name}: not a contract table file; name it <table>.csv or "
+                             f"<table>.parquet with <table> one of {', '.join(TABLES)}")
+    tdef = TABLES[tname]
+    staging = staging or f"_stg_{tname}"
+    st = path.stat()
+    fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
+    used_encoding = None
+    try:
+        if fmt == "parquet":
+            has_deleted, ignored = _stage_parquet(cur, path, tdef, staging)
+            offset = 1
+        else:
+            offset = 2
+            used_encoding = (encoding or detect_encoding(path)).lower()
+            if used_encoding in _UTF8:
+                try:
+                    has_deleted, ignored = _stage_csv(cur, path, tdef, staging)
+                    used_encoding = "utf-8"
+                except Exception as e:  # UTF-8 sample passed but the file is not UTF-8 later on
+                    if encoding is not None or "unicode" not in str(e).lower():
+                        raise
+                    used_encoding = "gb18030"
+            if used_encoding != "utf-8":
+                tmpdir = Path(tempfile.mkdtemp(prefix="cockpit-transcode-"))
+                try:
+                    tmp = tmpdir / path.name
+                    transcode_to_utf8(path, tmp, used_encoding, on_progress)
+                    has_deleted, ignored = _stage_csv(cur, tmp, tdef, staging)
+                finally:
+                    shutil.rmtree(tmpdir, ignore_errors=True)
+    except ContractError:
+        raise
+    except Exception as e:
+        msg = str(e).split("\n\n")[0].replace("\n", " ")
+        raise UnreadableFile(f"{path.name}: cannot be read as {fmt}: {msg}") from e
+    rows = cur.execute(f"SELECT count(*) FROM {_quote(staging)}").fetchone()[0]
+    if on_progress:
+        on_progress(0)
+    return StagedFile(tname, path, fmt, used_encoding, staging, rows, offset, st.st_size,
+                      datetime.fromtimestamp(st.st_mtime), has_deleted, ignored)
+
+
+def stage_rows(cur, table: str, rows: list[dict], staging: str, label: str = "replay") -> StagedFile:
+    """Stage rows given as dicts of text (replaying quarantined rows), with explicit line
+    numbers in the key `_line`. The staging table then has a `_line` column."""
+    tdef = TABLES[table]
+    names = list(tdef.column_names) + [DELETED]
+    cols = ", ".join(f"{_quote(n)} VARCHAR" for n in names)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(staging)} (_line BIGINT, _file VARCHAR, {cols})")
+    if rows:
+        ph = ", ".join(["?"] * (len(names) + 2))
+        cur.executemany(f"INSERT INTO {_quote(staging)} VALUES ({ph})",
+                        [[r.get("_line"), r.get("_file")] +
+                         [None if r.get(n) in (None, "") else str(r.get(n)) for n in names]
+                         for r in rows])
+    return StagedFile(table, Path(label), "rows", None, staging, len(rows), 0, 0,
+                      datetime.now(), True, [])
+
+
+def file_size(path: Path) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

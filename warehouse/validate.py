@@ -1,0 +1,262 @@
+"""Row validation of a staged (all-VARCHAR) delivery file, vectorised in DuckDB SQL.
+
+One pass casts every column with TRY_CAST and flags rows that break the contract (missing
+required value, bad type, bad enum, out of range, bad boolean spelling, no partition date);
+anti-joins find unknown foreign keys (against the warehouse, which already holds this
+delivery's dimensions and earlier facts: the loader validates tables in load order inside one
+transaction); a GROUP BY finds keys delivered twice with different content (both rows are
+quarantined) or twice identically (collapsed to one). Only the few bad rows are revisited to
+write their reasons.
+
+Every reason names the file, line, column and value, and what is expected, e.g.
+`fact_visit.csv:118: column visit_type: 'outpt' is not one of outpatient, emergency`.
+
+>>> import duckdb, tempfile, pathlib
+>>> from warehouse.readers import stage_file
+>>> from warehouse import schema
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "dim_campus.csv"
+>>> _ = p.write_text("campus_id,campus_name,campus_type,province,city\\nC01,总院,main,四川,成都\\nC02,x,mian,a,b\\n")
+>>> cur = duckdb.connect()
+>>> v = validate(cur, stage_file(cur, p))
+>>> (v.read, v.good_rows, v.quarantined)
+(2, 1, 1)
+>>> cur.execute(f"select reason from {v.problems}").fetchone()[0]
+"dim_campus.csv:3: column campus_type: 'mian' is not one of main, branch, alliance"
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .contract import FALSE_SPELLINGS, PART_DATE, TABLES, TRUE_SPELLINGS, Column, Table
+from .readers import DELETED, StagedFile
+from .schema import duckdb_type
+
+
+def q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """A SQL string literal for a constant of the contract (never for delivered values)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+@dataclass
+class Validation:
+    """The outcome of validating one staged file.
+
+    `good` names a TEMP table of typed rows ready to merge: the contract's columns, `_del`
+    (BOOLEAN: the row deletes its key), `_line`, and `_part_date` for facts. `problems` names a
+    TEMP table (file, line, column_name, value, reason, row_json), one row per problem."""
+
+    table: str
+    good: str
+    problems: str
+    read: int
+    good_rows: int
+    quarantined: int
+    duplicates: int
+
+
+# -- per-column expressions ------------------------------------------------------------------
+def _v(col: Column) -> str:
+    """The delivered text, NULL when empty (trimmed for non-text types)."""
+    raw = f"s.{q(col.name)}"
+    return f"nullif({raw}, '')" if col.type == "str" else f"nullif(trim({raw}), '')"
+
+
+def _bool_expr(v: str) -> str:
+    t = ", ".join(lit(x) for x in TRUE_SPELLINGS)
+    f = ", ".join(lit(x) for x in FALSE_SPELLINGS)
+    return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
+
+
+def _typed(col: Column) -> str:
+    v = _v(col)
+    if col.type == "str":
+        return v
+    if col.type == "enum":
+        return f"(CASE WHEN {v} IN ({', '.join(lit(e) for e in col.enum or ())}) THEN {v} END)"
+    if col.type == "bool":
+        return _bool_expr(v)
+    if col.type == "int":
+        return (f"(CASE WHEN TRY_CAST({v} AS DOUBLE) = TRY_CAST({v} AS INTEGER) "
+                f"THEN TRY_CAST({v} AS INTEGER) END)")
+    return f"TRY_CAST({v} AS {duckdb_type(col)})"
+
+
+_TYPE_HINT = {
+    "int": "is not an integer", "float": "is not a number",
+    "money": "is not an amount in yuan (e.g. 12.50)",
+    "bool": "is not a boolean (true/false, 1/0, Y/N, 是/否)",
+    "date": "is not a date (YYYY-MM-DD)", "timestamp": "is not a timestamp (YYYY-MM-DD HH:MM:SS)",
+}
+
+
+def _checks(table: Table, col: Column) -> list[tuple[str, str]]:
+    """(condition over the inner query's v_/t_ columns, message expression) per kind of problem."""
+    v, t = q("v_" + col.name), q("t_" + col.name)
+    applies = "true" if col.name in table.primary_key else "NOT _del"
+    shown = f"'''' || {v} || ''''"
+    out = []
+    if not col.nullable:
+        out.append((f"{applies} AND {v} IS NULL",
+                    lit("a value is required (the contract does not allow it empty)")))
+    if col.type == "enum":
+        hint = " is not one of " + ", ".join(col.enum or ())
+    else:
+        hint = " " + _TYPE_HINT.get(col.type, "")
+    if col.type != "str":
+        out.append((f"{applies} AND {v} IS NOT NULL AND {t} IS NULL", f"{shown} || {lit(hint)}"))
+    if col.min is not None:
+        out.append((f"{applies} AND {t} < {col.min!r}", f"{shown} || {lit(f' is below the minimum {col.min:g}')}"))
+    if col.max is not None:
+        out.append((f"{applies} AND {t} > {col.max!r}", f"{shown} || {lit(f' is above the maximum {col.max:g}')}"))
+    return out
+
+
+def _inner_select(table: Table, staged: StagedFile) -> str:
+    """SELECT of line, file, v_*, t_*, _del, _del_bad, _part_date over the staging table `s`."""
+    parts = [f"{staged.line_expr} AS _line"]
+    parts.append("s._file AS _file" if staged.explicit_lines else "CAST(? AS VARCHAR) AS _file")
+    for c in table.columns:
+        parts.append(f"{_v(c)} AS {q('v_' + c.name)}")
+        parts.append(f"{_typed(c)} AS {q('t_' + c.name)}")
+    if staged.has_deleted:
+        d = f"nullif(trim(s.{q(DELETED)}), '')"
+        parts.append(f"coalesce({_bool_expr(d)}, false) AS _del")
+        parts.append(f"({d} IS NOT NULL AND {_bool_expr(d)} IS NULL) AS _del_bad")
+        parts.append(f"{d} AS _del_raw")
+    else:
+        parts.append("false AS _del")
+        parts.append("false AS _del_bad")
+        parts.append("CAST(NULL AS VARCHAR) AS _del_raw")
+    if table.partition_by:
+        parts.append("coalesce(" + ", ".join(
+            f"CAST({_typed(table.column(c))} AS DATE)" for c in table.partition_by) + f") AS {PART_DATE}")
+    return "SELECT " + ", ".join(parts) + f" FROM {q(staged.staging)} s"
+
+
+def _row_problems(table: Table) -> list[tuple[str, str, str, str]]:
+    """(condition, column label, value expression, message expression) of row-local problems."""
+    out = []
+    for c in table.columns:
+        for cond, msg in _checks(table, c):
+            out.append((cond, c.name, q("v_" + c.name), msg))
+    out.append(("_del_bad", DELETED, "_del_raw",
+                "'''' || _del_raw || ''' ' || " + lit(_TYPE_HINT["bool"])))
+    if table.kind == "dimension":
+        out.append(("_del", DELETED, "_del_raw", lit(
+            "only fact rows can be deleted; drop the row, or fix the dimension row instead")))
+    if table.partition_by:
+        cols = ", ".join(table.partition_by)
+        out.append((f"NOT _del AND {PART_DATE} IS NULL", cols, "CAST(NULL AS VARCHAR)", lit(
+            f"all empty or invalid; a {table.name} row needs a valid {cols.replace(', ', ' or ')} to date it")))
+    return out
+
+
+def validate(cur, staged: StagedFile) -> Validation:
+    """Validate a staged file; write the `good` and `problems` TEMP tables (see Validation).
+
+    Foreign keys are checked against the warehouse tables on `cur` (in the caller's
+    transaction, after this delivery's earlier tables were merged).
+    """
+    table = TABLES[staged.table]
+    tag = staged.table
+    typ, good, prob = f"_typ_{tag}", f"_good_{tag}", f"_prob_{tag}"
+    params = [] if staged.explicit_lines else [staged.label]
+    problems = _row_problems(table)
+    any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
+
+    contract = [c.name for c in table.columns]
+    keep = [f"{q('t_' + n)} AS {q(n)}" for n in contract] + ["_del", "_line", "_file"]
+    if table.partition_by:
+        keep.append(PART_DATE)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(typ)} AS SELECT {', '.join(keep)}, "
+                f"NOT ({any_bad}) AS _ok FROM ({_inner_select(table, staged)})", params)
+
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(prob)} (file VARCHAR, line BIGINT, "
+                "column_name VARCHAR, value VARCHAR, reason VARCHAR, row_json VARCHAR)")
+    n_bad = cur.execute(f"SELECT count(*) FROM {q(typ)} WHERE NOT _ok").fetchone()[0]
+    if n_bad:
+        # revisit only the bad rows to say what is wrong with them
+        bad = f"_bad_{tag}"
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(bad)} AS SELECT * FROM "
+                    f"({_inner_select(table, staged)}) WHERE _line IN "
+                    f"(SELECT _line FROM {q(typ)} WHERE NOT _ok)", params)
+        for cond, colname, value, msg in problems:
+            cur.execute(
+                f"INSERT INTO {q(prob)} (file, line, column_name, value, reason) "
+                f"SELECT _file, _line, {lit(colname)}, {value}, "
+                f"_file || ':' || _line || ': column {colname}: ' || {msg} FROM {q(bad)} "
+                f"WHERE coalesce({cond}, false)")
+        cur.execute(f"DROP TABLE {q(bad)}")
+
+    # unknown foreign keys
+    for c in table.foreign_keys:
+        ref_t, ref_c = c.ref_table, c.ref_column
+        cur.execute(
+            f"INSERT INTO {q(prob)} (file, line, column_name, value, reason) "
+            f"SELECT t._file, t._line, {lit(c.name)}, t.{q(c.name)}, t._file || ':' || t._line || "
+            f"': column {c.name}: ''' || t.{q(c.name)} || ''' is not a known {ref_t}.{ref_c}; "
+            f"deliver that {ref_t} row first, or fix the id' "
+            f"FROM {q(typ)} t WHERE t.{q(c.name)} IS NOT NULL AND NOT t._del AND NOT EXISTS "
+            f"(SELECT 1 FROM {q(ref_t)} r WHERE r.{q(ref_c)} = t.{q(c.name)})")
+
+    # keys delivered more than once
+    pk = [q(k) for k in table.primary_key]
+    content = ", ".join([q(n) for n in contract] + ["_del"])
+    dups = f"_dup_{tag}"
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(dups)} AS SELECT {', '.join(pk)}, count(*) AS n, "
+                f"count(DISTINCT hash({content})) AS nd, min(_line) AS first_line "
+                f"FROM {q(typ)} WHERE {' AND '.join(f'{k} IS NOT NULL' for k in pk)} "
+                f"GROUP BY ALL HAVING count(*) > 1")
+    n_dup_keys, n_conflicts = cur.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE nd > 1) FROM {q(dups)}").fetchone()
+    join_on = " AND ".join(f"t.{k} = d.{k}" for k in pk)
+    key_text = " || '|' || ".join(f"CAST(t.{k} AS VARCHAR)" for k in pk)
+    if n_conflicts:
+        cur.execute(
+            f"INSERT INTO {q(prob)} (file, line, column_name, value, reason) "
+            f"SELECT t._file, t._line, {lit(', '.join(table.primary_key))}, {key_text}, "
+            f"t._file || ':' || t._line || ': column {', '.join(table.primary_key)}: key ''' || "
+            f"{key_text} || ''' appears ' || d.n || ' times in this delivery with different "
+            f"content; deliver it once' FROM {q(typ)} t JOIN {q(dups)} d ON {join_on} WHERE d.nd > 1")
+
+    n_prob = cur.execute(f"SELECT count(*) FROM {q(prob)}").fetchone()[0]
+    if n_prob:
+        # keep the whole delivered row with each problem, for export and replay
+        src_cols = [q(c) for c in contract] + ([q(DELETED)] if staged.has_deleted else [])
+        cur.execute(
+            f"UPDATE {q(prob)} SET row_json = r.j FROM (SELECT {staged.line_expr} AS _line, "
+            f"to_json(struct_pack({', '.join(f'{c} := s.{c}' for c in src_cols)})) AS j "
+            f"FROM {q(staged.staging)} s) r WHERE r._line = {q(prob)}.line")
+
+    collapsed = 0
+    if n_prob or n_dup_keys:
+        cols = ", ".join(q(n) for n in keep_names(table))
+        where = ["t._ok", f"t._line NOT IN (SELECT line FROM {q(prob)})"]
+        if n_dup_keys:  # identical duplicates: keep the first line
+            where.append(f"NOT EXISTS (SELECT 1 FROM {q(dups)} d WHERE {join_on} "
+                         f"AND d.nd = 1 AND t._line <> d.first_line)")
+            collapsed = cur.execute(f"SELECT coalesce(sum(n - 1), 0) FROM {q(dups)} WHERE nd = 1"
+                                    ).fetchone()[0]
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(good)} AS SELECT {cols} FROM {q(typ)} t "
+                    f"WHERE {' AND '.join(where)}")
+        cur.execute(f"DROP TABLE {q(typ)}")
+    else:
+        cur.execute(f"DROP TABLE IF EXISTS {q(good)}")
+        cur.execute(f"ALTER TABLE {q(typ)} RENAME TO {q(good)}")
+    cur.execute(f"DROP TABLE {q(dups)}")
+    good_rows = cur.execute(f"SELECT count(*) FROM {q(good)}").fetchone()[0]
+    quarantined = cur.execute(f"SELECT count(DISTINCT line) FROM {q(prob)}").fetchone()[0]
+    return Validation(staged.table, good, prob, staged.rows, good_rows, quarantined, int(collapsed))
+
+
+def keep_names(table: Table) -> list[str]:
+    """Columns of a `good` table."""
+    out = list(table.column_names) + ["_del", "_line", "_file"]
+    if table.partition_by:
+        out.append(PART_DATE)
+    return out
