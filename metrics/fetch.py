@@ -140,7 +140,7 @@ def mv_state(wh) -> dict[str, dict]:
     """Materializations built and healthy, by table name."""
     if not wh.table_exists("_mv_state"):
         return {}
-    df = wh.query_df("select name, grain, data_version from _mv_state where status = 'ok'")
+    df = wh.query_df("select name, grain, rows, data_version from _mv_state where status = 'ok'")
     return {r["name"]: dict(r) for r in df.to_dict("records")}
 
 

@@ -134,16 +134,18 @@ def route(unit: Unit, spec: QuerySpec, built: dict[str, dict]) -> None:
         unit.reasons["*"] = "open-interval measures are evaluated on the base rows"
         return
     dims = set(spec.dims)
+    usable = []
     for mat in unit.fact.materializations:
         table = mv_table(unit.fact, mat)
         why = _mismatch(unit, mat, spec, dims, built.get(table))
         unit.reasons[table] = why or "used"
-        if why is None and unit.source == "base":
-            unit.source = table
-    if unit.source != "base":
-        for t in unit.reasons:
-            if unit.reasons[t] == "used" and t != unit.source:
-                unit.reasons[t] = f"usable, but {unit.source} was chosen first"
+        if why is None:
+            usable.append((int(built[table].get("rows") or 0), table))
+    if usable:
+        unit.source = min(usable)[1]  # the smallest that can answer
+        for _, t in usable:
+            if t != unit.source:
+                unit.reasons[t] = f"usable, but {unit.source} is smaller"
 
 
 def _mismatch(unit: Unit, mat: Materialization, spec: QuerySpec, dims: set[str],

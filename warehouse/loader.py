@@ -230,6 +230,19 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
     cur.execute(f"DROP TABLE {q(mrg)}")
 
 
+def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
+    """Open quarantine entries of earlier loads whose key has now been loaded are resolved."""
+    if not cur.execute("SELECT count(*) FROM _quarantine WHERE status = 'open' AND table_name = ? "
+                       "AND load_id < ?", [table.name, load_id]).fetchone()[0]:
+        return
+    pk = list(table.primary_key)
+    qkey = " || '|' || ".join(f"json_extract_string(row_json, {lit('$.' + k)})" for k in pk)
+    gkey = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in pk)
+    cur.execute(f"UPDATE _quarantine SET status = 'resolved', resolved_load_id = ? "
+                f"WHERE status = 'open' AND table_name = ? AND load_id < ? AND {qkey} IN "
+                f"(SELECT {gkey} FROM {q(v.good)})", [load_id, table.name, load_id])
+
+
 def _next_load_id(cur) -> int:
     return int(cur.execute("SELECT coalesce(max(load_id), 0) + 1 FROM _loads").fetchone()[0])
 
@@ -267,6 +280,7 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
                     "reason, row_json, status, resolved_load_id) SELECT ?, ?, file, line, "
                     f"column_name, value, reason, row_json, 'open', NULL FROM {q(v.problems)} "
                     "ORDER BY line, column_name", [load_id, name])
+                _resolve_by_key(cur, table, v, load_id)
                 if after_table is not None:
                     after_table(cur, table, v, load_id)
                 cur.execute(f"DROP TABLE IF EXISTS {q(v.good)}")

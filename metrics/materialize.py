@@ -1,0 +1,248 @@
+"""Materializations on DuckDB: full builds (aside, swapped in atomically) and incremental
+refreshes of only the month partitions the loader's change log names.
+
+A materialization table `mv_<fact>__<name>` has `_bucket` (the day or month), its dimensions,
+and one column per measure component. `_mv_state` records, per table, the definition's
+signature, the last load it has seen, rows, duration and the partitions the last refresh
+rebuilt; `_refresh_log` keeps every refresh. The data version (`data_version(wh)`) changes
+only when a refresh changed something.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from warehouse.contract import TABLES
+from warehouse.loader import last_load_id
+
+from . import sqlbuild as sb
+from .dialects import render
+from .model import Fact, Materialization
+from .plan import mv_table
+
+_STATE_DDL = (
+    "CREATE TABLE IF NOT EXISTS _mv_state (name VARCHAR, fact VARCHAR, grain VARCHAR, "
+    "dimensions VARCHAR, measures VARCHAR, signature VARCHAR, built_load_id BIGINT, "
+    "data_version VARCHAR, built_at TIMESTAMP, rows BIGINT, duration_ms DOUBLE, "
+    "partitions_rebuilt INTEGER, mode VARCHAR, status VARCHAR, error VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS _refresh_log (started_at TIMESTAMP, finished_at TIMESTAMP, "
+    "data_version VARCHAR, load_id BIGINT, built INTEGER, incremental INTEGER, "
+    "partitions INTEGER, failed INTEGER, error VARCHAR)",
+)
+
+
+@dataclass
+class MvResult:
+    name: str
+    mode: str  # full | incremental | unchanged | failed
+    partitions: int = 0
+    rows: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class RefreshReport:
+    results: list[MvResult] = field(default_factory=list)
+    data_version: str = ""
+
+    @property
+    def failed(self) -> list[MvResult]:
+        return [r for r in self.results if r.mode == "failed"]
+
+    def to_dict(self) -> dict:
+        return {"data_version": self.data_version,
+                "materializations": [r.__dict__ for r in self.results]}
+
+
+def signature(model, fact: Fact, mat: Materialization) -> str:
+    payload = json.dumps([fact.model_dump(), mat.model_dump(), model.settings], sort_keys=True,
+                         default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def build_sql(model, fact: Fact, mat: Materialization,
+              days: tuple[dt.date, dt.date] | None = None) -> exp.Select:
+    """The aggregate that fills a materialization (optionally only for a day range)."""
+    conds = []
+    if days:
+        conds = [exp.GTE(this=sb.col("_day"), expression=sb.literal(days[0])),
+                 exp.LTE(this=sb.col("_day"), expression=sb.literal(days[1]))]
+    src = exp.Subquery(this=sb.filtered(fact, model.settings, conds), alias="s")
+    own = {m.name: m for m in fact.measures}
+    comps = [(name, sb.component(own[name], model.settings)) for name in mat.measures]
+    return sb.aggregate(src, mat.grain, list(mat.dimensions), comps)
+
+
+def ensure_state(wh) -> None:
+    for ddl in _STATE_DDL:
+        wh.execute(ddl)
+
+
+def data_version(wh) -> str:
+    """Changes only when a refresh changed data ('0' before the first refresh)."""
+    if not wh.table_exists("_refresh_log"):
+        return "0"
+    v = wh.scalar("SELECT data_version FROM _refresh_log WHERE failed = 0 OR built + "
+                  "incremental > 0 ORDER BY finished_at DESC LIMIT 1")
+    return v or "0"
+
+
+def _state(wh) -> dict[str, dict]:
+    df = wh.query_df("SELECT * FROM _mv_state")
+    return {r["name"]: r for r in df.to_dict("records")}
+
+
+def _months(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    out = set()
+    for d in days:
+        start = d.replace(day=1)
+        end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        out.add((start, end))
+    return sorted(out)
+
+
+def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
+    """Days whose rows may have changed since load `since`; None means 'rebuild all'
+    (a dimension the fact reads changed)."""
+    tables = {fact.table} | {j.table for j in fact.joins}
+    dims_read = {"dim_department"} | ({"dim_doctor"} if fact.org.doctor and not fact.org.team
+                                     else set()) | ({"dim_drg"} if fact.drg else set())
+    dims_read |= {t for t in tables if t in TABLES and TABLES[t].kind == "dimension"}
+    changed = wh.query_df(
+        "SELECT table_name, row_key, column_name, old_value, new_value FROM _change_log "
+        "WHERE load_id > ?", [since])
+    if changed.empty:
+        return set()
+    changed_tables = set(changed["table_name"])
+    if changed_tables & dims_read:
+        return None
+    relevant = changed[changed["table_name"].isin(tables)]
+    if relevant.empty:
+        return set()
+    days: set[dt.date] = set()
+    for col in ("old_value", "new_value"):
+        for v in relevant[col].dropna():
+            try:
+                days.add(dt.date.fromisoformat(str(v)[:10]))
+            except ValueError:
+                continue  # a link column (an id), not a date
+    # the fact's own date for changed base rows, through its joins (e.g. an operation's
+    # partition is its stay's discharge date)
+    base = relevant[relevant["table_name"] == fact.table]
+    pk = TABLES[fact.table].primary_key if fact.table in TABLES else ()
+    if len(pk) == 1 and not base.empty:
+        keys = sorted(set(base["row_key"]))
+        for i in range(0, len(keys), 5000):
+            q = exp.select(exp.Distinct(expressions=[sb.col("_day")])).from_(
+                exp.Subquery(this=sb.fact_rows(fact, model.settings), alias="r")).where(
+                sb.in_list(pk[0], keys[i:i + 5000]))
+            days |= {d for (d,) in wh.query_rows(render(q, wh.dialect)) if d is not None}
+    if fact.table in TABLES and TABLES[fact.table].kind == "dimension" and days:
+        # calendar-based snapshots: a change moves every day from its first date to today
+        last = max(max(days), dt.date.today())
+        first = min(days)
+        days = {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}
+    if fact.lookback_days:
+        days = {d - dt.timedelta(days=k) for d in days for k in range(fact.lookback_days + 1)}
+    return days
+
+
+def _drop(name: str) -> exp.Drop:
+    return exp.Drop(tables=[exp.to_table(name)], kind="TABLE", exists=True)
+
+
+def _count(wh, table: str) -> int:
+    return int(wh.scalar(render(exp.select(exp.Count(this=exp.Star())).from_(table),
+                                wh.dialect)))
+
+
+def _full(wh, model, fact, mat, table: str) -> int:
+    """Build aside as `<table>__new`, then swap it in within one transaction."""
+    new = exp.to_table(table + "__new")
+    create = exp.Create(this=new, kind="TABLE", expression=build_sql(model, fact, mat))
+    rename = exp.Alter(this=new.copy(), kind="TABLE",
+                       actions=[exp.AlterRename(this=exp.to_table(table))])
+    wh.execute(render(_drop(table + "__new"), wh.dialect))
+    wh.execute(render(create, wh.dialect))
+    with wh.transaction() as cur:
+        cur.execute(render(_drop(table), wh.dialect))
+        cur.execute(render(rename, wh.dialect))
+    return _count(wh, table)
+
+
+def _incremental(wh, model, fact, mat, table: str, months) -> int:
+    """Delete and re-insert the named month partitions, all in one transaction."""
+    with wh.transaction() as cur:
+        for start, end in months:
+            cur.execute(render(exp.delete(table, where=exp.and_(
+                exp.GTE(this=sb.col("_bucket"), expression=sb.literal(start)),
+                exp.LTE(this=sb.col("_bucket"), expression=sb.literal(end)))), wh.dialect))
+            cur.execute(render(exp.insert(build_sql(model, fact, mat, (start, end)), table),
+                               wh.dialect))
+    return _count(wh, table)
+
+
+def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> RefreshReport:
+    """Bring every materialization up to date with the warehouse (one transaction each, so a
+    reader sees the old or the new table, never a mix)."""
+    ensure_state(wh)
+    started = dt.datetime.now()
+    load_id = last_load_id(wh)
+    state = _state(wh)
+    report = RefreshReport()
+    for fact in model.facts.values():
+        for mat in fact.materializations:
+            table = mv_table(fact, mat)
+            if only and table not in only:
+                continue
+            t0 = time.perf_counter()
+            sig = signature(model, fact, mat)
+            st = state.get(table)
+            try:
+                if full or st is None or st["signature"] != sig or st["status"] != "ok" \
+                        or not wh.table_exists(table):
+                    rows, mode, parts = _full(wh, model, fact, mat, table), "full", -1
+                elif int(st["built_load_id"]) >= load_id:
+                    rows, mode, parts = int(st["rows"]), "unchanged", 0
+                else:
+                    days = affected_days(wh, model, fact, int(st["built_load_id"]))
+                    if days is None:
+                        rows, mode, parts = _full(wh, model, fact, mat, table), "full", -1
+                    else:
+                        months = _months(days)
+                        rows = _incremental(wh, model, fact, mat, table, months)
+                        mode, parts = "incremental", len(months)
+                res = MvResult(table, mode, parts, rows, time.perf_counter() - t0)
+            except Exception as e:  # recorded, shown on the health page; never fatal
+                res = MvResult(table, "failed", 0, 0, time.perf_counter() - t0, str(e))
+            report.results.append(res)
+            _record(wh, fact, mat, table, sig, load_id, res, st)
+    changed = [r for r in report.results if r.mode in ("full", "incremental")]
+    previous = data_version(wh)
+    report.data_version = (f"{load_id}.{hashlib.sha256(json.dumps(sorted(r.name for r in changed)).encode()).hexdigest()[:6]}"
+                           if changed else previous)
+    wh.execute("INSERT INTO _refresh_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        started, dt.datetime.now(), report.data_version, load_id,
+        sum(r.mode == "full" for r in report.results),
+        sum(r.mode == "incremental" for r in report.results),
+        sum(max(r.partitions, 0) for r in report.results), len(report.failed),
+        "; ".join(f"{r.name}: {r.error}" for r in report.failed) or None])
+    return report
+
+
+def _record(wh, fact, mat, table, sig, load_id, res: MvResult, st) -> None:
+    ok = res.mode != "failed"
+    with wh.transaction() as cur:
+        cur.execute("DELETE FROM _mv_state WHERE name = ?", [table])
+        cur.execute("INSERT INTO _mv_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            table, fact.name, mat.grain, ",".join(mat.dimensions), ",".join(mat.measures),
+            sig if ok else (st or {}).get("signature"),
+            load_id if ok else (st or {}).get("built_load_id", 0), None, dt.datetime.now(),
+            res.rows, res.seconds * 1000, res.partitions, res.mode, "ok" if ok else "failed",
+            res.error])
