@@ -188,10 +188,41 @@ def _incremental(wh, model, fact, mat, table: str, months) -> int:
     return _count(wh, table)
 
 
+def data_range(wh) -> tuple[dt.date, dt.date] | None:
+    """First and last partition date over every loaded fact table."""
+    parts = []
+    for t in TABLES.values():
+        if t.kind == "fact" and wh.table_exists(t.name):
+            parts.append(exp.select(exp.alias_(exp.Min(this=sb.col("_part_date")), "lo"),
+                                    exp.alias_(exp.Max(this=sb.col("_part_date")), "hi"))
+                         .from_(t.name))
+    if not parts:
+        return None
+    union = parts[0]
+    for p in parts[1:]:
+        union = exp.union(union, p, distinct=False)
+    q = exp.select(exp.Min(this=sb.col("lo")), exp.Max(this=sb.col("hi"))).from_(
+        exp.Subquery(this=union, alias="u"))
+    lo, hi = wh.query_rows(render(q, wh.dialect))[0]
+    return (lo, hi) if lo is not None else None
+
+
+def ensure_calendar_for_data(wh) -> None:
+    """The calendar covers the data, a year back (for 同比) and a year ahead (targets)."""
+    from warehouse.calendar import ensure_calendar
+
+    span = data_range(wh)
+    today = dt.date.today()
+    lo, hi = span if span else (today, today)
+    ensure_calendar(wh, dt.date(min(lo, today).year - 1, 1, 1),
+                    dt.date(max(hi, today).year + 1, 12, 31))
+
+
 def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> RefreshReport:
     """Bring every materialization up to date with the warehouse (one transaction each, so a
     reader sees the old or the new table, never a mix)."""
     ensure_state(wh)
+    ensure_calendar_for_data(wh)
     started = dt.datetime.now()
     load_id = last_load_id(wh)
     state = _state(wh)

@@ -192,6 +192,8 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
         cur.execute(f"DROP TABLE {q(mrg)}")
         return
 
+    if sk:  # before the delete: an updated row keeps its key, new keys come after every old one
+        max_sk = cur.execute(f"SELECT coalesce(max({q(sk)}), 0) FROM {q(name)}").fetchone()[0]
     if rep.updated or rep.deleted:
         cur.execute(f"DELETE FROM {q(name)} WHERE rowid IN "
                     f"(SELECT _orow FROM {q(mrg)} WHERE _op IN ('update', 'delete'))")
@@ -200,7 +202,6 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
         cols.append(PART_DATE)
     sel = ", ".join(q(c) for c in cols)
     if sk:
-        max_sk = cur.execute(f"SELECT coalesce(max({q(sk)}), 0) FROM {q(name)}").fetchone()[0]
         cur.execute(f"INSERT INTO {q(name)} ({sel}, {q(sk)}) SELECT {sel}, _old_sk FROM {q(mrg)} "
                     f"WHERE _op = 'update' ORDER BY _old_sk")
         order = ", ".join(q(k) for k in pk)

@@ -125,7 +125,9 @@ def _inner_select(table: Table, staged: StagedFile) -> str:
         parts.append(f"{_typed(c)} AS {q('t_' + c.name)}")
     if staged.has_deleted:
         d = f"nullif(trim(s.{q(DELETED)}), '')"
-        parts.append(f"coalesce({_bool_expr(d)}, false) AS _del")
+        # an unreadable flag still marks the row as meant for deletion: it is quarantined for
+        # the flag alone, not for lacking the columns a deletion does not need
+        parts.append(f"coalesce({_bool_expr(d)}, {d} IS NOT NULL) AS _del")
         parts.append(f"({d} IS NOT NULL AND {_bool_expr(d)} IS NULL) AS _del_bad")
         parts.append(f"{d} AS _del_raw")
     else:
@@ -149,10 +151,12 @@ def _row_problems(table: Table) -> list[tuple[str, str, str, str]]:
     if table.kind == "dimension":
         out.append(("_del", DELETED, "_del_raw", lit(
             "only fact rows can be deleted; drop the row, or fix the dimension row instead")))
-    if table.partition_by:
+    if table.partition_by and all(table.column(c).nullable for c in table.partition_by):
+        # (a required or invalid partition column is reported as such)
         cols = ", ".join(table.partition_by)
-        out.append((f"NOT _del AND {PART_DATE} IS NULL", cols, "CAST(NULL AS VARCHAR)", lit(
-            f"all empty or invalid; a {table.name} row needs a valid {cols.replace(', ', ' or ')} to date it")))
+        empty = " AND ".join(f"{q('v_' + c)} IS NULL" for c in table.partition_by)
+        out.append((f"NOT _del AND {empty}", cols, "CAST(NULL AS VARCHAR)", lit(
+            f"all empty; a {table.name} row needs {cols.replace(', ', ' or ')} to date it")))
     return out
 
 

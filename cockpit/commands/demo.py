@@ -1,0 +1,91 @@
+"""`cockpit demo`: generate the demo hospital, load it, refresh, and serve.
+
+    cockpit demo [--scale tiny|small|large|west-china] [--db PATH] [--seed N] [--no-serve]
+                 [--port 8050] [--as-of "YYYY-MM-DD HH:MM"] [--dirty]
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def build_demo(db: str | None, scale: str, seed: int, as_of=None, dirty: bool = False,
+               console=None) -> dict:
+    """Generate → write a delivery → load → refresh. Returns timings in seconds."""
+    import tempfile
+
+    from metrics.materialize import refresh
+    from metrics.registry import load_model
+    from warehouse.demo import generate, write_delivery
+    from warehouse.engine import open_warehouse
+    from warehouse.loader import load_delivery
+
+    say = console.print if console else (lambda *a, **k: None)
+    timings = {}
+    t0 = time.perf_counter()
+    tables = generate(scale, seed=seed, as_of=as_of, dirty=dirty)
+    timings["generate"] = time.perf_counter() - t0
+    say(f"[green]generated[/] the {scale} hospital in {timings['generate']:.1f}s")
+    wh = open_warehouse(db)
+    with tempfile.TemporaryDirectory(prefix="cockpit-demo-") as tmp:
+        t0 = time.perf_counter()
+        folder = write_delivery(tables, Path(tmp), fmt="parquet")
+        timings["write"] = time.perf_counter() - t0
+        del tables
+        t0 = time.perf_counter()
+        report = load_delivery(wh, Path(folder), progress=console is not None)
+        timings["load"] = time.perf_counter() - t0
+    say(f"[green]loaded[/] in {timings['load']:.1f}s")
+    if console is not None:
+        from cockpit.commands.load import print_report
+
+        print_report(report, console)
+    t0 = time.perf_counter()
+    rep = refresh(wh, load_model())
+    timings["refresh"] = time.perf_counter() - t0
+    say(f"[green]refreshed[/] {len(rep.results)} materializations in {timings['refresh']:.1f}s "
+        f"(data version {rep.data_version})")
+    wh.close()
+    return timings
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo_cmd(
+        scale: str = typer.Option("small", "--scale", help="tiny|small|large|west-china"),
+        db: Optional[str] = typer.Option(None, "--db", help="DuckDB file (default ./cockpit.duckdb)"),
+        seed: int = typer.Option(42, "--seed"),
+        no_serve: bool = typer.Option(False, "--no-serve", help="build the data and stop"),
+        port: int = typer.Option(8050, "--port"),
+        as_of: Optional[str] = typer.Option(None, "--as-of", help='pin "now": "YYYY-MM-DD HH:MM"'),
+        dirty: bool = typer.Option(False, "--dirty", help="inject realistic faults"),
+    ) -> None:
+        """Generate the demo hospital if there is no database, load, refresh, serve."""
+        import datetime as dt
+
+        from rich.console import Console
+
+        from warehouse.engine import parse_target
+
+        console = Console()
+        _, location = parse_target(db)
+        exists = location != ":memory:" and Path(location).exists()
+        if exists:
+            console.print(f"using the existing warehouse {location} "
+                          "(delete it to generate a new demo hospital)")
+        else:
+            pinned = dt.datetime.fromisoformat(as_of) if as_of else None
+            build_demo(db, scale, seed, pinned, dirty, console)
+        if no_serve:
+            return
+        try:
+            from cockpit.server import serve
+        except ModuleNotFoundError:
+            console.print("[yellow]The cockpit web UI is not built yet[/] (see the README's "
+                          "status). The data is ready: try\n  cockpit query --metric "
+                          "opd_ed_visits --metric discharges --grain day --format table")
+            return
+        serve(db=db, port=port, demo=True)
