@@ -51,9 +51,10 @@ class Difference:
                     f"warehouse ({self.actual} found)")
         if self.measure == "table":
             return f"{where}: {self.expected}"
-        src = "manifest says" if self.against == "manifest" else "file has"
-        held = "warehouse holds" if self.against == "manifest" else "warehouse holds of them"
-        return f"{where}: {self.measure}: {src} {self.expected}, {held} {self.actual}"
+        if self.against == "manifest":
+            return f"{where}: {self.measure}: manifest says {self.expected}, warehouse holds {self.actual}"
+        return (f"{where}: {self.measure}: file has {self.expected}, warehouse holds "
+                f"{self.actual} of them")
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -34,6 +34,7 @@ TYPE_BY_TITLE = {
 }
 NO_SHOW = 0.08
 CANCELLED_SESSIONS = 0.02
+MIN_SESSION_LOAD = 6.0
 
 
 def _lambda(h: Hospital, days: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DataFrame]:
@@ -48,8 +49,11 @@ def _lambda(h: Hospital, days: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DataFra
 
 
 def _sessions(rng, h: Hospital, days, lam, clinics) -> pd.DataFrame:
-    n_sess = np.where(lam >= 0.5, np.maximum(1, np.rint(lam / VISITS_PER_SESSION)),
-                      (rng.random(lam.shape) < lam).astype(int)).astype(int)
+    # a quiet clinic opens on some days only, with enough patients to be worth a session
+    quiet = lam < MIN_SESSION_LOAD
+    n_sess = np.where(quiet, rng.random(lam.shape) < lam / MIN_SESSION_LOAD,
+                      np.maximum(1, np.rint(lam / VISITS_PER_SESSION))).astype(int)
+    lam = np.where(quiet, MIN_SESSION_LOAD, lam)
     d_i, k_i = np.nonzero(n_sess)
     reps = n_sess[d_i, k_i]
     d_i, k_i = np.repeat(d_i, reps), np.repeat(k_i, reps)
