@@ -126,12 +126,21 @@ def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
     if relevant.empty:
         return set()
     days: set[dt.date] = set()
-    for col in ("old_value", "new_value"):
-        for v in relevant[col].dropna():
+    per_key: dict[tuple[str, str], list[dt.date]] = {}
+    for rec in relevant.itertuples(index=False):
+        for v in (rec.old_value, rec.new_value):
+            if v is None or v != v:
+                continue
             try:
-                days.add(dt.date.fromisoformat(str(v)[:10]))
+                d = dt.date.fromisoformat(str(v)[:10])
             except ValueError:
                 continue  # a link column (an id), not a date
+            days.add(d)
+            per_key.setdefault((rec.table_name, rec.row_key), []).append(d)
+    if fact.span_changes:
+        for ds in per_key.values():
+            lo, hi = min(ds), max(max(ds), dt.date.today())
+            days |= {lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)}
     # the fact's own date for changed base rows, through its joins (e.g. an operation's
     # partition is its stay's discharge date)
     base = relevant[relevant["table_name"] == fact.table]
@@ -143,11 +152,6 @@ def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
                 exp.Subquery(this=sb.fact_rows(fact, model.settings), alias="r")).where(
                 sb.in_list(pk[0], keys[i:i + 5000]))
             days |= {d for (d,) in wh.query_rows(render(q, wh.dialect)) if d is not None}
-    if fact.table in TABLES and TABLES[fact.table].kind == "dimension" and days:
-        # calendar-based snapshots: a change moves every day from its first date to today
-        last = max(max(days), dt.date.today())
-        first = min(days)
-        days = {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}
     if fact.lookback_days:
         days = {d - dt.timedelta(days=k) for d in days for k in range(fact.lookback_days + 1)}
     return days

@@ -84,6 +84,9 @@ class Fact(Strict):
     drg: str | None = None
     enums: list[str] = Field(default_factory=list)
     lookback_days: int = 0
+    #: a row counts on every day between its dates (a waiting list built from booking
+    #: intervals): a change rebuilds every month between its old and new dates
+    span_changes: bool = False
     measures: list[Measure]
     materializations: list[Materialization] = Field(default_factory=list)
 

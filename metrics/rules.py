@@ -4,11 +4,13 @@ Only the CLI decides to fail (`cockpit check` exits 1 on any error).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
+from warehouse.calendar import COLUMNS as CALENDAR_COLUMNS
 from warehouse.contract import TABLES, physical_columns
 
 from .model import DRG_DIMENSIONS, ORG_DIMENSIONS
@@ -22,6 +24,12 @@ class Issue:
 
     def __str__(self) -> str:
         return self.message
+
+
+#: tables a fact may read: the contract's, plus the warehouse's calendar
+WAREHOUSE_TABLES: dict[str, tuple[str, ...]] = {
+    **{name: physical_columns(t) for name, t in TABLES.items()},
+    "dim_calendar": tuple(CALENDAR_COLUMNS)}
 
 
 def did_you_mean(name: str, options) -> str:
@@ -47,13 +55,13 @@ class FactTablesExist(Rule):
         out = []
         for f in model.facts.values():
             loc = model.where[("fact", f.name)]
-            if f.table not in TABLES:
+            if f.table not in WAREHOUSE_TABLES:
                 out.append(Issue("error", f"{loc}: fact {f.name!r}: unknown table {f.table!r}"
-                                 f"{did_you_mean(f.table, TABLES)}"))
+                                 f"{did_you_mean(f.table, WAREHOUSE_TABLES)}"))
             for j in f.joins:
-                if j.table not in TABLES:
+                if j.table not in WAREHOUSE_TABLES:
                     out.append(Issue("error", f"{loc}: fact {f.name!r}: join to unknown table "
-                                     f"{j.table!r}{did_you_mean(j.table, TABLES)}"))
+                                     f"{j.table!r}{did_you_mean(j.table, WAREHOUSE_TABLES)}"))
         return out
 
 
@@ -66,8 +74,7 @@ class ExpressionsParse(Rule):
         for f in model.facts.values():
             loc = model.where[("fact", f.name)]
             known = set(f.columns) | set(ORG_DIMENSIONS) | set(DRG_DIMENSIONS) | {"_day", "_ts"}
-            if f.table in TABLES:
-                known |= set(physical_columns(TABLES[f.table]))
+            known |= set(WAREHOUSE_TABLES.get(f.table, ()))
             exprs = [("time", f.time), ("where", f.where)] + [
                 (f"columns.{k}", v) for k, v in f.columns.items()]
             for m in f.measures:
@@ -78,7 +85,7 @@ class ExpressionsParse(Rule):
                 if not text:
                     continue
                 try:
-                    tree = sqlglot.parse_one(text.replace("{{", "").replace("}}", ""),
+                    tree = sqlglot.parse_one(re.sub(r"\{\{\s*\w+\s*\}\}", "0", text),
                                              read="duckdb")
                 except sqlglot.errors.ParseError as e:
                     out.append(Issue("error", f"{loc}: fact {f.name!r} {label}: cannot parse "
@@ -174,8 +181,7 @@ class FactDimensions(Rule):
         out = []
         for f in model.facts.values():
             loc = model.where[("fact", f.name)]
-            cols = set(f.columns) | (set(TABLES[f.table].column_names) if f.table in TABLES
-                                     else set())
+            cols = set(f.columns) | set(WAREHOUSE_TABLES.get(f.table, ()))
             for e in f.enums:
                 if e not in model.enums:
                     out.append(Issue("error", f"{loc}: fact {f.name!r}: enum dimension {e!r} is "
@@ -240,8 +246,6 @@ class SettingsKnown(Rule):
     """`{{name}}` placeholders in expressions name a setting of dimensions.yaml."""
 
     def check(self, model):
-        import re
-
         out = []
         for f in model.facts.values():
             loc = model.where[("fact", f.name)]

@@ -143,7 +143,7 @@ def _values(wh, model, spec, metric_id, start, end, result, use_mvs, label,
     result.fetches.append((label, fetched))
     frame = measure_values(wh, model, s, fetched, start, end)
     frame["_value"] = metric_values(model, metric_id, frame).to_numpy()
-    return frame[["_bucket"] + list(s.by) + ["_value"] + sorted(names)]
+    return frame[["_bucket"] + list(s.by) + ["_value"]]
 
 
 def _check_additive(model, metric_id: str, token: str) -> None:
@@ -278,6 +278,8 @@ def _compare(wh, model, spec, metric_id, transform, result, use_mvs) -> pd.DataF
         prev["_key"] = prev["_bucket"]
         if spec.grain not in ("day", "hour", "week"):
             cur["_key"] = [bucket_start(k, spec.grain) for k in cur["_key"]]
+    cur["_key"] = cur["_key"].astype("object")
+    prev["_key"] = prev["_key"].astype("object")
     merged = cur.merge(prev[["_key"] + keys + ["_value"]].rename(columns={"_value": "_prev"}),
                        on=["_key"] + keys, how="left")
     if transform.endswith("_diff"):

@@ -52,9 +52,11 @@ def _loader_for(file: str):
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_sequence)
-    # dates stay strings: the model decides what a value means
+    # dates stay strings (the model decides what a value means), and only true/false are
+    # booleans: YAML 1.1 would read a join's `on:` key as True
     Loader.yaml_implicit_resolvers = {
-        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"
+            and not (tag == "tag:yaml.org,2002:bool" and k not in "tTfF")]
         for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
     return Loader
 

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Callable
 
 from .contract import LOAD_ORDER, PART_DATE, TABLES, Table
 from .errors import ContractError, EngineError
-from .readers import StagedFile, UnreadableFile, stage_file, table_for_file
-from .schema import LINK_COLUMNS, create_all
-from .validate import Validation, lit, q, validate
+from .readers import StagedFile, UnreadableFile, table_for_file
+from .schema import changes_table, create_all, tracked_columns
+from .validate import Validation, lit, q, stage_file, validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Warehouse
@@ -154,81 +154,80 @@ def _require_duckdb(wh: "Warehouse") -> None:
                           "create the StarRocks tables from `cockpit compile --dialect starrocks`")
 
 
-def _tracked(table: Table) -> list[str]:
-    """Columns whose old/new values go to the change log for a changed key."""
-    if table.kind == "dimension":
-        return list(table.column_names)
-    cols = list(table.date_columns) + [PART_DATE]
-    cols += [c for c in LINK_COLUMNS if c in table.column_names and c not in table.primary_key]
-    return cols
-
-
 def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> None:
-    """Upsert the validated rows of `table` into the warehouse and write the change log."""
+    """Upsert the validated rows of `table` into the warehouse and record the changed keys."""
     name = table.name
-    mrg = f"_mrg_{name}"
     pk = list(table.primary_key)
     non_key = [c for c in table.column_names if c not in pk]
-    tracked = _tracked(table)
+    tracked = tracked_columns(table)
     sk = table.surrogate_key
-    olds = [f"o.{q(c)} AS {q('_old_' + c)}" for c in tracked if c not in pk]
+    cols = list(table.column_names) + ([PART_DATE] if table.partition_by else [])
+    sel = ", ".join(q(c) for c in cols)
+    order = PART_DATE if table.partition_by else ", ".join(q(k) for k in pk)
+    chg = q(changes_table(name))
+    chg_cols = ", ".join(["load_id", "op"] + [q(k) for k in pk] +
+                         [q(p + c) for c in tracked for p in ("old_", "new_")])
+    empty = cur.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {q(name)} LIMIT 1)").fetchone()[0]
+
+    if empty:  # fast path: every key is new; no join
+        rep.inserted, rep.delete_unknown = cur.execute(
+            f"SELECT count(*) FILTER (WHERE NOT _del), count(*) FILTER (WHERE _del) "
+            f"FROM {q(v.good)}").fetchone()
+        if not rep.inserted:
+            return
+        sk_sel = f", row_number() OVER (ORDER BY {', '.join(q(k) for k in pk)})" if sk else ""
+        cur.execute(f"INSERT INTO {q(name)} ({sel}{', ' + q(sk) if sk else ''}) "
+                    f"SELECT {sel}{sk_sel} FROM {q(v.good)} WHERE NOT _del ORDER BY {order}")
+        vals = ", ".join([str(int(load_id)), "'insert'"] + [q(k) for k in pk] +
+                         [x for c in tracked for x in ("NULL", q(c))])
+        cur.execute(f"INSERT INTO {chg} ({chg_cols}) SELECT {vals} FROM {q(v.good)} WHERE NOT _del")
+        return
+
+    mrg = q(f"_mrg_{name}")
+    olds = [f"o.{q(c)} AS {q('_old_' + c)}" for c in tracked]
     if sk:
         olds.append(f"o.{q(sk)} AS _old_sk")
     same = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM o.{q(c)}" for c in non_key) or "true"
     join = " AND ".join(f"g.{q(k)} = o.{q(k)}" for k in pk)
     cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE {q(mrg)} AS SELECT g.*, o.rowid AS _orow, "
+        f"CREATE OR REPLACE TEMP TABLE {mrg} AS SELECT g._line, o.rowid AS _orow, "
         f"{', '.join(olds) + ', ' if olds else ''}"
         f"CASE WHEN o.rowid IS NULL THEN (CASE WHEN g._del THEN 'delete_unknown' ELSE 'insert' END) "
         f"WHEN g._del THEN 'delete' WHEN {same} THEN 'unchanged' ELSE 'update' END AS _op "
         f"FROM {q(v.good)} g LEFT JOIN {q(name)} o ON {join}")
-    counts = dict(cur.execute(f"SELECT _op, count(*) FROM {q(mrg)} GROUP BY _op").fetchall())
+    counts = dict(cur.execute(f"SELECT _op, count(*) FROM {mrg} GROUP BY _op").fetchall())
     rep.inserted = counts.get("insert", 0)
     rep.updated = counts.get("update", 0)
     rep.unchanged = counts.get("unchanged", 0)
     rep.deleted = counts.get("delete", 0)
     rep.delete_unknown = counts.get("delete_unknown", 0)
     if not (rep.inserted or rep.updated or rep.deleted):
-        cur.execute(f"DROP TABLE {q(mrg)}")
+        cur.execute(f"DROP TABLE {mrg}")
         return
 
+    # changed keys first (old values are read from the merge table, new from the good rows)
+    vals = ", ".join([str(int(load_id)), "m._op"] + [f"g.{q(k)}" for k in pk] + [
+        x for c in tracked for x in (f"m.{q('_old_' + c)}",
+                                     f"CASE WHEN m._op = 'delete' THEN NULL ELSE g.{q(c)} END")])
+    cur.execute(f"INSERT INTO {chg} ({chg_cols}) SELECT {vals} FROM {q(v.good)} g "
+                f"JOIN {mrg} m ON g._line = m._line WHERE m._op IN ('insert', 'update', 'delete')")
     if sk:  # before the delete: an updated row keeps its key, new keys come after every old one
         max_sk = cur.execute(f"SELECT coalesce(max({q(sk)}), 0) FROM {q(name)}").fetchone()[0]
     if rep.updated or rep.deleted:
         cur.execute(f"DELETE FROM {q(name)} WHERE rowid IN "
-                    f"(SELECT _orow FROM {q(mrg)} WHERE _op IN ('update', 'delete'))")
-    cols = list(table.column_names)
-    if table.partition_by:
-        cols.append(PART_DATE)
-    sel = ", ".join(q(c) for c in cols)
+                    f"(SELECT _orow FROM {mrg} WHERE _op IN ('update', 'delete'))")
+    gsel = ", ".join(f"g.{q(c)}" for c in cols)
+    src = f"{q(v.good)} g JOIN {mrg} m ON g._line = m._line"
     if sk:
-        cur.execute(f"INSERT INTO {q(name)} ({sel}, {q(sk)}) SELECT {sel}, _old_sk FROM {q(mrg)} "
-                    f"WHERE _op = 'update' ORDER BY _old_sk")
-        order = ", ".join(q(k) for k in pk)
-        cur.execute(f"INSERT INTO {q(name)} ({sel}, {q(sk)}) SELECT {sel}, "
-                    f"{int(max_sk)} + row_number() OVER (ORDER BY {order}) FROM {q(mrg)} "
-                    f"WHERE _op = 'insert' ORDER BY {order}")
+        keys = ", ".join(f"g.{q(k)}" for k in pk)
+        cur.execute(f"INSERT INTO {q(name)} ({sel}, {q(sk)}) SELECT {gsel}, CASE WHEN m._op = 'update' "
+                    f"THEN m._old_sk ELSE {int(max_sk)} + row_number() OVER "
+                    f"(PARTITION BY m._op ORDER BY {keys}) END AS _sk FROM {src} "
+                    f"WHERE m._op IN ('insert', 'update') ORDER BY _sk")
     else:
-        order = PART_DATE if table.partition_by else ", ".join(q(k) for k in pk)
-        cur.execute(f"INSERT INTO {q(name)} ({sel}) SELECT {sel} FROM {q(mrg)} "
-                    f"WHERE _op IN ('insert', 'update') ORDER BY {order}")
-
-    # change log: old and new values per tracked column of every changed key
-    key_text = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in pk)
-    for c in tracked:
-        if c in pk:
-            continue
-        old, new = q("_old_" + c), q(c)
-        new_expr = f"CASE WHEN _op = 'delete' THEN NULL ELSE CAST({new} AS VARCHAR) END"
-        cond = f"NOT ({old} IS NULL AND {new} IS NULL)"
-        if table.kind == "dimension":
-            cond = f"{old} IS DISTINCT FROM {new} AND _op <> 'delete'"
-        cur.execute(
-            f"INSERT INTO _change_log (load_id, table_name, row_key, op, column_name, old_value, "
-            f"new_value) SELECT {int(load_id)}, {lit(name)}, {key_text}, _op, {lit(c)}, "
-            f"CAST({old} AS VARCHAR), {new_expr} FROM {q(mrg)} "
-            f"WHERE _op IN ('insert', 'update', 'delete') AND {cond}")
-    cur.execute(f"DROP TABLE {q(mrg)}")
+        cur.execute(f"INSERT INTO {q(name)} ({sel}) SELECT {gsel} FROM {src} "
+                    f"WHERE m._op IN ('insert', 'update') ORDER BY g.{order if table.partition_by else q(pk[0])}")
+    cur.execute(f"DROP TABLE {mrg}")
 
 
 def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
@@ -258,6 +257,7 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
     `load_delivery` and `load_file` stage then call this). `after_table(cur, table, validation,
     load_id)` runs inside the transaction after each table (quarantine replay uses it)."""
     rep = LoadReport(None, source, kind, started_at=datetime.now())
+    per_day: dict[str, list] = {}
     by_table = {s.table: s for s in staged}
     prog = _Progress(progress)
     cur = wh.cursor()
@@ -274,6 +274,7 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
                 prog.step(name, "validating")
                 v = validate(cur, s)
                 tr.read, tr.quarantined, tr.duplicates = v.read, v.quarantined, v.duplicates
+                per_day[name] = v.per_day or []
                 prog.step(name, "merging")
                 _merge(cur, table, v, load_id, tr)
                 cur.execute(
@@ -304,12 +305,12 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
                 cur.execute("INSERT INTO _load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [load_id, s.table, str(s.path), s.format, s.encoding, s.size_bytes,
                              s.modified_at, s.rows])
-            from .reconcile import reconcile_files, reconcile_manifest, read_manifest
+            from .reconcile import differences_from_days, reconcile_manifest, read_manifest
 
             if manifest is not None:
                 rep.reconciliation = reconcile_manifest(cur, read_manifest(manifest))
-            else:
-                rep.reconciliation = reconcile_files(cur, [s for s in staged if s.format != "rows"])
+            else:  # the files against what they left in the warehouse: quarantined rows
+                rep.reconciliation = differences_from_days(per_day)
             rep.finished_at = datetime.now()
             cur.execute("INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [load_id, kind, source, rep.started_at, rep.finished_at, rep.read,
@@ -317,7 +318,7 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
     finally:
         prog.close()
         for s in staged:
-            cur.execute(f"DROP TABLE IF EXISTS {q(s.staging)}")
+            s.cleanup(cur)
     if require_rows and rep.read == 0:
         raise NothingLoaded(f"{source}: no rows to load (the files hold a header only)", rep)
     if require_rows and not rep.loaded_anything:
@@ -374,7 +375,7 @@ def load_delivery(wh: "Warehouse", source: Path, encoding: str | None = None,
             staged.append(stage_file(cur, p, t, encoding=encoding))
     except BaseException:
         for s in staged:
-            cur.execute(f"DROP TABLE IF EXISTS {q(s.staging)}")
+            s.cleanup(cur)
         raise
     rep = run_load(wh, staged, str(source), "delivery", manifest=manifest, progress=progress)
     rep.ignored_files = ignored

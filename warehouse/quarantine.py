@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING
 from .contract import TABLES
 from .errors import ContractError
 from .loader import LoadReport, run_load
-from .readers import DELETED, stage_file, stage_rows
+from .readers import DELETED, stage_rows
+from .validate import parse as stage_parse
+from .validate import stage_file
 from .schema import create_all
 from .validate import q
 
@@ -176,7 +178,9 @@ def revalidate(wh: "Warehouse", table: str | None = None) -> LoadReport:
             continue
         for r in rows:
             r["_line"], r["_file"] = r[Q_LINE], r[Q_FILE]
-        staged.append(stage_rows(cur, t, rows, f"_stg_{t}", label=f"quarantine:{t}"))
+        st = stage_rows(cur, t, rows, label=f"quarantine:{t}")
+        stage_parse(cur, st)
+        staged.append(st)
         m = maps[t] = f"_replay_map_{t}"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(m)} (line BIGINT, q_load BIGINT, "
                     "q_file VARCHAR, q_line BIGINT)")

@@ -40,19 +40,24 @@ class UnreadableFile(ContractError):
 
 @dataclass
 class StagedFile:
-    """A file read into a staging table."""
+    """A delivered file opened for reading: `relation` is a SQL FROM item (with `?`
+    placeholders bound by `params`) yielding `_line`, the contract's columns as VARCHAR, and
+    `_deleted` when delivered; replayed rows also carry `_file`. `typed` names the TEMP table
+    the parse step (validate.parse) wrote, `rows` its row count."""
 
     table: str
     path: Path
-    format: str  # csv | parquet
+    format: str  # csv | parquet | rows
     encoding: str | None
-    staging: str  # temp table name
-    rows: int
-    line_offset: int  # source line = rowid + line_offset
+    relation: str
+    params: list
     size_bytes: int
     modified_at: datetime
     has_deleted: bool = False
     ignored_columns: list[str] = field(default_factory=list)
+    rows: int | None = None
+    typed: str | None = None
+    tmpdir: Path | None = None
 
     @property
     def label(self) -> str:
@@ -61,12 +66,19 @@ class StagedFile:
 
     @property
     def explicit_lines(self) -> bool:
-        """True when the staging table carries its own `_line` and `_file` columns (replay)."""
+        """True when the relation carries its own `_file` column (replayed rows)."""
         return self.format == "rows"
 
-    @property
-    def line_expr(self) -> str:
-        return "s._line" if self.explicit_lines else f"(s.rowid + {int(self.line_offset)})"
+    def cleanup(self, cur=None) -> None:
+        """Drop the temp tables and files this staged file made."""
+        if cur is not None:
+            if self.typed:
+                cur.execute(f"DROP TABLE IF EXISTS {_quote(self.typed)}")
+            if self.format == "rows":
+                cur.execute(f"DROP TABLE IF EXISTS {_quote('_rows_' + self.table)}")
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
 
 
 def table_for_file(path: Path) -> str | None:
@@ -159,35 +171,25 @@ def _select_list(table: Table, mapping: dict[str, str], cast: bool) -> str:
 _CSV_OPTS = "header=true, all_varchar=true, delim=',', quote='\"', escape='\"'"
 
 
-def _stage_csv(cur, path: Path, table: Table, staging: str) -> tuple[bool, list[str]]:
+def _csv_relation(cur, path: Path, src_path: Path, table: Table):
     src = f"read_csv(?, {_CSV_OPTS})"
-    header = [r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {src}", [str(path)]).fetchall()]
+    header = [r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {src}", [str(src_path)]).fetchall()]
     mapping, has_deleted, ignored = _map_columns(path, table, header)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(staging)} AS "
-                f"SELECT {_select_list(table, mapping, cast=False)} FROM {src}", [str(path)])
-    return has_deleted, ignored
+    rel = (f"(SELECT row_number() OVER () + 1 AS _line, {_select_list(table, mapping, cast=False)} "
+           f"FROM {src})")
+    return rel, [str(src_path)], has_deleted, ignored
 
 
-def _stage_parquet(cur, path: Path, table: Table, staging: str) -> tuple[bool, list[str]]:
-    header = [r[0] for r in cur.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                        [str(path)]).fetchall()]
-    mapping, has_deleted, ignored = _map_columns(path, table, header)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(staging)} AS "
-                f"SELECT {_select_list(table, mapping, cast=True)} FROM read_parquet(?)",
-                [str(path)])
-    return has_deleted, ignored
-
-
-def stage_file(cur, path: Path, table: str | None = None, encoding: str | None = None,
-               staging: str | None = None,
-               on_progress: Callable[[int], None] | None = None) -> StagedFile:
-    """Read one delivered file into a TEMP staging table on `cur` (all columns VARCHAR).
+def open_source(cur, path: Path, table: str | None = None, encoding: str | None = None,
+                force_transcode: bool = False) -> StagedFile:
+    """Open a delivered file for reading (header checked, GBK transcoded); nothing is
+    materialised yet (validate.parse reads it once).
 
     >>> import duckdb, tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "dim_campus.csv"
     >>> _ = p.write_text("campus_id,campus_name,campus_type,province,city\\nC01,总院,main,四川,成都\\n")
-    >>> stage_file(duckdb.connect(), p).rows
-    1
+    >>> open_source(duckdb.connect(), p).encoding
+    'utf-8'
     """
     path = Path(path)
     if not path.is_file():
@@ -197,59 +199,62 @@ def stage_file(cur, path: Path, table: str | None = None, encoding: str | None =
         raise UnreadableFile(f"{path.name}: not a contract table file; name it <table>.csv or "
                              f"<table>.parquet with <table> one of {', '.join(TABLES)}")
     tdef = TABLES[tname]
-    staging = staging or f"_stg_{tname}"
     st = path.stat()
     fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
-    used_encoding = None
+    used_encoding, tmpdir = None, None
     try:
         if fmt == "parquet":
-            has_deleted, ignored = _stage_parquet(cur, path, tdef, staging)
-            offset = 1
+            header = [r[0] for r in cur.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                                [str(path)]).fetchall()]
+            mapping, has_deleted, ignored = _map_columns(path, tdef, header)
+            rel = (f"(SELECT file_row_number + 1 AS _line, {_select_list(tdef, mapping, cast=True)} "
+                   "FROM read_parquet(?, file_row_number=true))")
+            params = [str(path)]
         else:
-            offset = 2
-            used_encoding = (encoding or detect_encoding(path)).lower()
+            used_encoding = "gb18030" if force_transcode and not encoding else \
+                (encoding or detect_encoding(path)).lower()
+            src = path
             if used_encoding in _UTF8:
-                try:
-                    has_deleted, ignored = _stage_csv(cur, path, tdef, staging)
-                    used_encoding = "utf-8"
-                except Exception as e:  # UTF-8 sample passed but the file is not UTF-8 later on
-                    if encoding is not None or "unicode" not in str(e).lower():
-                        raise
-                    used_encoding = "gb18030"
-            if used_encoding != "utf-8":
+                used_encoding = "utf-8"
+            else:
                 tmpdir = Path(tempfile.mkdtemp(prefix="cockpit-transcode-"))
-                try:
-                    tmp = tmpdir / path.name
-                    transcode_to_utf8(path, tmp, used_encoding, on_progress)
-                    has_deleted, ignored = _stage_csv(cur, tmp, tdef, staging)
-                finally:
-                    shutil.rmtree(tmpdir, ignore_errors=True)
+                src = tmpdir / path.name
+                transcode_to_utf8(path, src, used_encoding)
+            rel, params, has_deleted, ignored = _csv_relation(cur, path, src, tdef)
     except ContractError:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
         raise
     except Exception as e:
-        msg = str(e).split("\n\n")[0].replace("\n", " ")
-        raise UnreadableFile(f"{path.name}: cannot be read as {fmt}: {msg}") from e
-    rows = cur.execute(f"SELECT count(*) FROM {_quote(staging)}").fetchone()[0]
-    if on_progress:
-        on_progress(0)
-    return StagedFile(tname, path, fmt, used_encoding, staging, rows, offset, st.st_size,
-                      datetime.fromtimestamp(st.st_mtime), has_deleted, ignored)
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        if fmt == "csv" and encoding is None and not force_transcode and "unicode" in str(e).lower():
+            return open_source(cur, path, tname, None, force_transcode=True)
+        raise UnreadableFile(f"{path.name}: cannot be read as {fmt}: {error_text(e)}") from e
+    return StagedFile(tname, path, fmt, used_encoding, rel, params, st.st_size,
+                      datetime.fromtimestamp(st.st_mtime), has_deleted, ignored, tmpdir=tmpdir)
 
 
-def stage_rows(cur, table: str, rows: list[dict], staging: str, label: str = "replay") -> StagedFile:
-    """Stage rows given as dicts of text (replaying quarantined rows), with explicit line
-    numbers in the key `_line`. The staging table then has a `_line` column."""
+def error_text(e: Exception) -> str:
+    """The first paragraph of a DuckDB error, on one line."""
+    return str(e).split("\n\n")[0].replace("\n", " ")
+
+
+def stage_rows(cur, table: str, rows: list[dict], label: str = "replay") -> StagedFile:
+    """Stage rows given as dicts of text (replaying quarantined rows), each with its original
+    line (`_line`) and file (`_file`), into a TEMP table read like a file."""
     tdef = TABLES[table]
     names = list(tdef.column_names) + [DELETED]
+    tmp = _quote("_rows_" + table)
     cols = ", ".join(f"{_quote(n)} VARCHAR" for n in names)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(staging)} (_line BIGINT, _file VARCHAR, {cols})")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} (_line BIGINT, _file VARCHAR, {cols})")
     if rows:
         ph = ", ".join(["?"] * (len(names) + 2))
-        cur.executemany(f"INSERT INTO {_quote(staging)} VALUES ({ph})",
+        cur.executemany(f"INSERT INTO {tmp} VALUES ({ph})",
                         [[r.get("_line"), r.get("_file")] +
                          [None if r.get(n) in (None, "") else str(r.get(n)) for n in names]
                          for r in rows])
-    return StagedFile(table, Path(label), "rows", None, staging, len(rows), 0, 0,
+    return StagedFile(table, Path(label), "rows", None, f"(SELECT * FROM {tmp})", [], 0,
                       datetime.now(), True, [])
 
 

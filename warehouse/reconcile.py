@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .contract import PART_DATE, TABLES
-from .readers import DELETED, StagedFile, UnreadableFile, stage_file
-from .validate import _bool_expr, _typed, q
+from .readers import StagedFile, UnreadableFile
+from .validate import q, stage_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Warehouse
@@ -139,25 +139,38 @@ def reconcile_manifest(cur, manifest: list[ManifestRow]) -> list[Difference]:
     return diffs
 
 
+def differences_from_days(per_day: dict[str, list[tuple]]) -> list[Difference]:
+    """Differences from validate's per-day counts (file rows vs rows accepted into the
+    warehouse, and their amounts), per table in load order."""
+    diffs = []
+    for name, days in per_day.items():
+        t = TABLES[name]
+        for d, fn, gn, fa, ga in days:
+            day = d.isoformat() if d else None
+            if fn != gn:
+                diffs.append(Difference(name, day, "rows", fn, gn, "file"))
+            elif t.amount_column and fa is not None and \
+                    abs(Decimal(str(fa)) - Decimal(str(ga or 0))) > AMOUNT_TOLERANCE:
+                diffs.append(Difference(name, day, "amount", fa, ga, "file"))
+    return diffs
+
+
 def reconcile_files(cur, staged: list[StagedFile]) -> list[Difference]:
-    """Compare staged delivery files with the warehouse (on `cur`), per table and day."""
+    """Compare parsed delivery files (validate.stage_file) with the warehouse on `cur`, per
+    table and day: every key a file delivers (not deleted) should be in the warehouse on that
+    day with the same amount; every key it deletes should be gone."""
     diffs: list[Difference] = []
     for s in staged:
         t = TABLES[s.table]
-        pk = list(t.primary_key)
-        fkey = " || '|' || ".join(f"CAST({_typed(t.column(k))} AS VARCHAR)" for k in pk)
-        wkey = " || '|' || ".join(f"CAST(w.{q(k)} AS VARCHAR)" for k in pk)
-        fday = ("coalesce(" + ", ".join(f"CAST({_typed(t.column(c))} AS DATE)" for c in t.partition_by)
-                + ")") if t.partition_by else "CAST(NULL AS DATE)"
-        wday = f"w.{PART_DATE}" if t.partition_by else "CAST(NULL AS DATE)"
-        famt = f"{_typed(t.column(t.amount_column))}" if t.amount_column else "CAST(NULL AS DECIMAL(18,2))"
-        wamt = f"w.{q(t.amount_column)}" if t.amount_column else "CAST(NULL AS DECIMAL(18,2))"
-        fdel = (f"coalesce({_bool_expr(f'nullif(trim(s.{q(DELETED)}), {chr(39)}{chr(39)})')}, false)"
-                if s.has_deleted else "false")
+        fkey = " || '|' || ".join(f"CAST(f.{q(k)} AS VARCHAR)" for k in t.primary_key)
+        wkey = " || '|' || ".join(f"CAST(w.{q(k)} AS VARCHAR)" for k in t.primary_key)
+        day = (lambda a: f"{a}.{PART_DATE}") if t.partition_by else (lambda a: "CAST(NULL AS DATE)")
+        amt = (lambda a: f"{a}.{q(t.amount_column)}") if t.amount_column else \
+            (lambda a: "CAST(NULL AS DECIMAL(18,2))")
         rows = cur.execute(f"""
-            WITH f AS (SELECT DISTINCT {fkey} AS k, {fday} AS d, {famt} AS a, {fdel} AS del
-                       FROM {q(s.staging)} s),
-                 w AS (SELECT {wkey} AS k, {wday} AS d, {wamt} AS a FROM {q(t.name)} w
+            WITH f AS (SELECT DISTINCT coalesce({fkey}, '#' || f._line) AS k, {day('f')} AS d,
+                              {amt('f')} AS a, f._del AS del FROM {q(s.typed)} f),
+                 w AS (SELECT {wkey} AS k, {day('w')} AS d, {amt('w')} AS a FROM {q(t.name)} w
                        WHERE {wkey} IN (SELECT k FROM f))
             SELECT f.d, count(*) FILTER (WHERE NOT f.del),
                    count(w.k) FILTER (WHERE NOT f.del AND w.d IS NOT DISTINCT FROM f.d),
@@ -166,14 +179,14 @@ def reconcile_files(cur, staged: list[StagedFile]) -> list[Difference]:
                    count(*) FILTER (WHERE f.del), count(w.k) FILTER (WHERE f.del)
             FROM f LEFT JOIN w ON f.k = w.k GROUP BY f.d ORDER BY f.d NULLS FIRST""").fetchall()
         for d, fn, wn, fa, wa, dn, dw in rows:
-            day = d.isoformat() if d else None
+            day_s = d.isoformat() if d else None
             if fn != wn:
-                diffs.append(Difference(t.name, day, "rows", fn, wn, "file"))
-            if t.amount_column and fn == wn and fa is not None:
-                if abs(Decimal(str(fa)) - Decimal(str(wa or 0))) > AMOUNT_TOLERANCE:
-                    diffs.append(Difference(t.name, day, "amount", fa, wa, "file"))
+                diffs.append(Difference(t.name, day_s, "rows", fn, wn, "file"))
+            elif t.amount_column and fa is not None and \
+                    abs(Decimal(str(fa)) - Decimal(str(wa or 0))) > AMOUNT_TOLERANCE:
+                diffs.append(Difference(t.name, day_s, "amount", fa, wa, "file"))
             if dw:
-                diffs.append(Difference(t.name, day, "deleted", dn, dw, "file"))
+                diffs.append(Difference(t.name, day_s, "deleted", dn, dw, "file"))
     return diffs
 
 
@@ -201,4 +214,4 @@ def reconcile(wh: "Warehouse", source: Path, encoding: str | None = None) -> lis
         return reconcile_files(cur, staged)
     finally:
         for s in staged:
-            cur.execute(f"DROP TABLE IF EXISTS {q(s.staging)}")
+            s.cleanup(cur)

@@ -6,7 +6,7 @@ surrogate key, a fact's `_part_date`). The warehouse's own bookkeeping tables st
 Nothing here reflects a live database (duckdb-engine's reflection is not relied on): DDL is
 compiled from these declarations, per dialect.
 
->>> "fact_visit" in METADATA.tables and "_change_log" in METADATA.tables
+>>> "fact_visit" in METADATA.tables and "_changes_fact_visit" in METADATA.tables
 True
 >>> [s.split("(")[0].strip() for s in ddl("duckdb")][:1]
 ['CREATE TABLE IF NOT EXISTS dim_campus']
@@ -34,8 +34,26 @@ if TYPE_CHECKING:  # pragma: no cover
 LINK_COLUMNS = ("admission_id", "patient_id", "dept_id", "admit_dept_id", "discharge_dept_id",
                 "team_id")
 
-#: every internal (bookkeeping) table, in creation order
-INTERNAL_TABLES = ("_loads", "_load_log", "_load_files", "_quarantine", "_change_log")
+#: every internal (bookkeeping) table, in creation order (plus one `_changes_<table>` per
+#: contract table, and the `_change_log` view over them)
+INTERNAL_TABLES = ("_loads", "_load_log", "_load_files", "_quarantine")
+CHANGE_LOG = "_change_log"
+
+
+def tracked_columns(table: Table) -> list[str]:
+    """Non-key columns whose old and new values the change log keeps for a changed key: a
+    fact's date columns, `_part_date` and link columns; every column of a dimension."""
+    if table.kind == "dimension":
+        cols = list(table.column_names)
+    else:
+        cols = list(table.date_columns) + [PART_DATE]
+        cols += [c for c in LINK_COLUMNS if c in table.column_names]
+    return [c for c in cols if c not in table.primary_key]
+
+
+def changes_table(name: str) -> str:
+    """Name of the typed change table of contract table `name`."""
+    return f"_changes_{name}"
 
 
 def sa_type(col: Column) -> sa.types.TypeEngine:
@@ -139,14 +157,17 @@ def _internal_tables(md: sa.MetaData, starrocks: bool) -> None:
              sa.Column("status", S(16), comment="open | resolved | superseded"),
              sa.Column("resolved_load_id", B),
              comment="rows that broke the contract: one row per problem", **kw("load_id"))
-    sa.Table("_change_log", md,
-             sa.Column("load_id", B, nullable=False),
-             sa.Column("table_name", S(64)), sa.Column("row_key", S(), comment="pk value(s), '|'-joined"),
-             sa.Column("op", S(8), comment="insert | update | delete"),
-             sa.Column("column_name", S(64)),
-             sa.Column("old_value", S()), sa.Column("new_value", S()),
-             comment="old and new values of date, _part_date and link columns of changed keys",
-             **kw("load_id"))
+    for name in LOAD_ORDER:
+        t = TABLES[name]
+        typed = {c.name: c for c in t.columns}
+        cols = [sa.Column("load_id", B, nullable=False),
+                sa.Column("op", S(8), comment="insert | update | delete")]
+        cols += [sa.Column(k, sa_type(typed[k])) for k in t.primary_key]
+        for c in tracked_columns(t):
+            ty = sa.Date() if c == PART_DATE else sa_type(typed[c])
+            cols += [sa.Column("old_" + c, ty), sa.Column("new_" + c, ty)]
+        sa.Table(changes_table(name), md, *cols,
+                 comment=f"changed keys of {name}: old and new values, per load", **kw("load_id"))
 
 
 def build_metadata(dialect: str = "duckdb") -> sa.MetaData:
@@ -188,18 +209,45 @@ def ddl(dialect: str = "duckdb") -> list[str]:
     out = []
     for t in md.tables.values():
         out.append(str(CreateTable(t, if_not_exists=True).compile(dialect=d)).strip())
+    out.append(change_log_view_sql(dialect))
     return out
+
+
+def change_log_view_sql(dialect: str = "duckdb") -> str:
+    """The `_change_log` view: the change tables in long form, one row per (load, table, key,
+    column): load_id, table_name, row_key ('|'-joined key values), op, column_name, old_value,
+    new_value (text). For an update every tracked column is listed (changed or not); for an
+    insert the non-null new values; for a delete the non-null old values; for a dimension only
+    the columns whose value changed."""
+    parts = []
+    for name in LOAD_ORDER:
+        t = TABLES[name]
+        key = " || '|' || ".join(f"CAST({k} AS VARCHAR)" for k in t.primary_key)
+        for c in tracked_columns(t):
+            o, n = "old_" + c, "new_" + c
+            cond = (f"{o} IS DISTINCT FROM {n}" if t.kind == "dimension"
+                    else f"NOT ({o} IS NULL AND {n} IS NULL)")
+            parts.append(f"SELECT load_id, '{name}' AS table_name, {key} AS row_key, op, "
+                         f"'{c}' AS column_name, CAST({o} AS VARCHAR) AS old_value, "
+                         f"CAST({n} AS VARCHAR) AS new_value FROM {changes_table(name)} WHERE {cond}")
+    head = ("CREATE OR REPLACE VIEW" if dialect == "duckdb" else "CREATE VIEW IF NOT EXISTS")
+    return f"{head} {CHANGE_LOG} AS\n" + "\nUNION ALL ".join(parts)
 
 
 def create_all(wh: "Warehouse") -> None:
     """Create every warehouse table that does not exist yet (idempotent).
 
     >>> from warehouse.engine import open_warehouse
-    >>> wh = open_warehouse(":memory:"); create_all(wh); wh.table_exists("_change_log")
+    >>> wh = open_warehouse(":memory:"); create_all(wh); wh.table_exists("_changes_fact_visit")
     True
     """
     if wh.dialect == "duckdb":
         cur = wh.cursor()
+        if cur.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
+                       [CHANGE_LOG]).fetchone()[0] and cur.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                [changes_table(LOAD_ORDER[-1])]).fetchone()[0]:
+            return  # already there (the view is created last)
         for stmt in ddl("duckdb"):
             cur.execute(stmt)
     else:

@@ -1,7 +1,8 @@
-"""Row validation of a staged (all-VARCHAR) delivery file, vectorised in DuckDB SQL.
+"""Row validation of a delivered file, vectorised in DuckDB SQL.
 
-One pass casts every column with TRY_CAST and flags rows that break the contract (missing
-required value, bad type, bad enum, out of range, bad boolean spelling, no partition date);
+`parse` reads the file once (as text, through readers.open_source), casts every column with
+TRY_CAST and flags rows that break the contract (missing required value, bad type, bad enum,
+out of range, bad boolean spelling, no partition date) into a typed TEMP table; `validate` then
 anti-joins find unknown foreign keys (against the warehouse, which already holds this
 delivery's dimensions and earlier facts: the loader validates tables in load order inside one
 transaction); a GROUP BY finds keys delivered twice with different content (both rows are
@@ -12,8 +13,6 @@ Every reason names the file, line, column and value, and what is expected, e.g.
 `fact_visit.csv:118: column visit_type: 'outpt' is not one of outpatient, emergency`.
 
 >>> import duckdb, tempfile, pathlib
->>> from warehouse.readers import stage_file
->>> from warehouse import schema
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "dim_campus.csv"
 >>> _ = p.write_text("campus_id,campus_name,campus_type,province,city\\nC01,总院,main,四川,成都\\nC02,x,mian,a,b\\n")
 >>> cur = duckdb.connect()
@@ -57,6 +56,7 @@ class Validation:
     good_rows: int
     quarantined: int
     duplicates: int
+    per_day: list = None  # type: ignore[assignment]  # see _per_day
 
 
 # -- per-column expressions ------------------------------------------------------------------
@@ -117,8 +117,9 @@ def _checks(table: Table, col: Column) -> list[tuple[str, str]]:
 
 
 def _inner_select(table: Table, staged: StagedFile) -> str:
-    """SELECT of line, file, v_*, t_*, _del, _del_bad, _part_date over the staging table `s`."""
-    parts = [f"{staged.line_expr} AS _line"]
+    """SELECT of _line, _file, v_*, t_*, _del, _del_bad, _del_raw, _part_date over the file's
+    relation `s` (placeholders: staged.params, then the file label unless rows carry `_file`)."""
+    parts = ["s._line AS _line"]
     parts.append("s._file AS _file" if staged.explicit_lines else "CAST(? AS VARCHAR) AS _file")
     for c in table.columns:
         parts.append(f"{_v(c)} AS {q('v_' + c.name)}")
@@ -137,7 +138,11 @@ def _inner_select(table: Table, staged: StagedFile) -> str:
     if table.partition_by:
         parts.append("coalesce(" + ", ".join(
             f"CAST({_typed(table.column(c))} AS DATE)" for c in table.partition_by) + f") AS {PART_DATE}")
-    return "SELECT " + ", ".join(parts) + f" FROM {q(staged.staging)} s"
+    return "SELECT " + ", ".join(parts) + f" FROM {staged.relation} s"
+
+
+def _params(staged: StagedFile) -> list:
+    return ([] if staged.explicit_lines else [staged.label]) + list(staged.params)
 
 
 def _row_problems(table: Table) -> list[tuple[str, str, str, str]]:
@@ -160,35 +165,78 @@ def _row_problems(table: Table) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def parse(cur, staged: StagedFile) -> str:
+    """Read the file once into a typed TEMP table (contract columns typed, `_del`, `_line`,
+    `_file`, `_part_date`, and `_ok`: no row-local problem). Needs nothing from the warehouse,
+    so it runs before the load's transaction. Returns the table name; sets staged.rows."""
+    import duckdb
+
+    table = TABLES[staged.table]
+    typ = f"_typ_{staged.table}"
+    problems = _row_problems(table)
+    any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
+    keep = [f"{q('t_' + n)} AS {q(n)}" for n in table.column_names] + ["_del", "_line", "_file"]
+    if table.partition_by:
+        keep.append(PART_DATE)
+    try:
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(typ)} AS SELECT {', '.join(keep)}, "
+                    f"NOT ({any_bad}) AS _ok FROM ({_inner_select(table, staged)})", _params(staged))
+    except duckdb.Error as e:
+        from .readers import UnreadableFile, error_text
+
+        raise UnreadableFile(f"{staged.label}: cannot be read as {staged.format}: "
+                             f"{error_text(e)}") from e
+    staged.typed = typ
+    staged.rows = cur.execute(f"SELECT count(*) FROM {q(typ)}").fetchone()[0]
+    return typ
+
+
+def stage_file(cur, path, table: str | None = None, encoding: str | None = None) -> StagedFile:
+    """Open and parse one delivered file (see readers.open_source and parse); a CSV that
+    turns out not to be UTF-8 past the sniffed sample is transcoded from GB18030 and re-read."""
+    from .readers import UnreadableFile, open_source
+
+    staged = open_source(cur, path, table, encoding)
+    try:
+        parse(cur, staged)
+    except UnreadableFile as e:
+        staged.cleanup(cur)
+        if staged.format != "csv" or encoding or staged.encoding != "utf-8" \
+                or "unicode" not in str(e).lower():
+            raise
+        staged = open_source(cur, path, table, None, force_transcode=True)
+        try:
+            parse(cur, staged)
+        except BaseException:
+            staged.cleanup(cur)
+            raise
+    return staged
+
+
 def validate(cur, staged: StagedFile) -> Validation:
-    """Validate a staged file; write the `good` and `problems` TEMP tables (see Validation).
+    """Finish validating a parsed file (FKs against the warehouse on `cur`, duplicate keys,
+    reasons for bad rows); write the `good` and `problems` TEMP tables (see Validation).
 
     Foreign keys are checked against the warehouse tables on `cur` (in the caller's
     transaction, after this delivery's earlier tables were merged).
     """
     table = TABLES[staged.table]
     tag = staged.table
-    typ, good, prob = f"_typ_{tag}", f"_good_{tag}", f"_prob_{tag}"
-    params = [] if staged.explicit_lines else [staged.label]
+    if staged.typed is None:
+        parse(cur, staged)
+    typ, good, prob = staged.typed, f"_good_{tag}", f"_prob_{tag}"
     problems = _row_problems(table)
-    any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
-
-    contract = [c.name for c in table.columns]
-    keep = [f"{q('t_' + n)} AS {q(n)}" for n in contract] + ["_del", "_line", "_file"]
-    if table.partition_by:
-        keep.append(PART_DATE)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(typ)} AS SELECT {', '.join(keep)}, "
-                f"NOT ({any_bad}) AS _ok FROM ({_inner_select(table, staged)})", params)
+    contract = list(table.column_names)
 
     cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(prob)} (file VARCHAR, line BIGINT, "
                 "column_name VARCHAR, value VARCHAR, reason VARCHAR, row_json VARCHAR)")
     n_bad = cur.execute(f"SELECT count(*) FROM {q(typ)} WHERE NOT _ok").fetchone()[0]
     if n_bad:
-        # revisit only the bad rows to say what is wrong with them
+        # read the bad rows again, as delivered, to say what is wrong with them
         bad = f"_bad_{tag}"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(bad)} AS SELECT * FROM "
                     f"({_inner_select(table, staged)}) WHERE _line IN "
-                    f"(SELECT _line FROM {q(typ)} WHERE NOT _ok)", params)
+                    f"(SELECT _line FROM {q(typ)} WHERE NOT _ok)", _params(staged))
         for cond, colname, value, msg in problems:
             cur.execute(
                 f"INSERT INTO {q(prob)} (file, line, column_name, value, reason) "
@@ -233,9 +281,10 @@ def validate(cur, staged: StagedFile) -> Validation:
         # keep the whole delivered row with each problem, for export and replay
         src_cols = [q(c) for c in contract] + ([q(DELETED)] if staged.has_deleted else [])
         cur.execute(
-            f"UPDATE {q(prob)} SET row_json = r.j FROM (SELECT {staged.line_expr} AS _line, "
+            f"UPDATE {q(prob)} SET row_json = r.j FROM (SELECT s._line AS _line, "
             f"to_json(struct_pack({', '.join(f'{c} := s.{c}' for c in src_cols)})) AS j "
-            f"FROM {q(staged.staging)} s) r WHERE r._line = {q(prob)}.line")
+            f"FROM {staged.relation} s WHERE s._line IN (SELECT line FROM {q(prob)})) r "
+            f"WHERE r._line = {q(prob)}.line", list(staged.params))
 
     collapsed = 0
     if n_prob or n_dup_keys:
@@ -248,14 +297,32 @@ def validate(cur, staged: StagedFile) -> Validation:
                                     ).fetchone()[0]
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(good)} AS SELECT {cols} FROM {q(typ)} t "
                     f"WHERE {' AND '.join(where)}")
-        cur.execute(f"DROP TABLE {q(typ)}")
     else:
-        cur.execute(f"DROP TABLE IF EXISTS {q(good)}")
-        cur.execute(f"ALTER TABLE {q(typ)} RENAME TO {q(good)}")
+        good = typ  # every row is good: no copy
     cur.execute(f"DROP TABLE {q(dups)}")
+    per_day = []
+    if n_prob or n_dup_keys:
+        per_day = _per_day(cur, table, typ, good)
     good_rows = cur.execute(f"SELECT count(*) FROM {q(good)}").fetchone()[0]
     quarantined = cur.execute(f"SELECT count(DISTINCT line) FROM {q(prob)}").fetchone()[0]
-    return Validation(staged.table, good, prob, staged.rows, good_rows, quarantined, int(collapsed))
+    return Validation(staged.table, good, prob, staged.rows, good_rows, quarantined, int(collapsed),
+                      per_day)
+
+
+def _per_day(cur, table: Table, typ: str, good: str) -> list[tuple]:
+    """(day, file rows, accepted rows, file amount, accepted amount) per partition day where the
+    two differ: what in-load reconciliation reports (quarantined rows are missing)."""
+    key = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in table.primary_key)
+    day = PART_DATE if table.partition_by else "CAST(NULL AS DATE)"
+    amt = q(table.amount_column) if table.amount_column else "CAST(NULL AS DECIMAL(18,2))"
+
+    def agg(src: str) -> str:
+        return (f"SELECT {day} AS d, count(DISTINCT coalesce({key}, '#' || _line)) AS n, "
+                f"sum({amt}) AS a FROM {q(src)} WHERE NOT _del GROUP BY 1")
+    return cur.execute(
+        f"SELECT f.d, f.n, coalesce(g.n, 0), f.a, g.a FROM ({agg(typ)}) f LEFT JOIN ({agg(good)}) g "
+        f"ON f.d IS NOT DISTINCT FROM g.d WHERE f.n <> coalesce(g.n, 0) OR "
+        f"f.a IS DISTINCT FROM g.a ORDER BY f.d NULLS FIRST").fetchall()
 
 
 def keep_names(table: Table) -> list[str]:

@@ -77,7 +77,10 @@ def session(sid, day, dept, doctor, status="held", notice=None) -> dict:
 
 
 def write_csv(path: Path, table: str, rows: list[dict]) -> Path:
+    """Rows with `_deleted` set make the file carry the contract's `_deleted` column."""
     cols = list(TABLES[table].column_names)
+    if any("_deleted" in r for r in rows):
+        cols.append("_deleted")
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="raise")
         w.writeheader()

@@ -22,7 +22,14 @@ def test_every_contract_table_is_declared_with_its_physical_columns():
         assert [c.name for c in schema.METADATA.tables[name].columns] == list(physical_columns(TABLES[name]))
     for t in schema.INTERNAL_TABLES:
         assert t in schema.METADATA.tables
-    assert [c.name for c in schema.METADATA.tables["_change_log"].columns] == [
+    assert [c.name for c in schema.METADATA.tables["_changes_fact_visit"].columns] == [
+        "load_id", "op", "visit_id", "old_visit_ts", "new_visit_ts", "old_slot_start_ts",
+        "new_slot_start_ts", "old_checkin_ts", "new_checkin_ts", "old_seen_ts", "new_seen_ts",
+        "old__part_date", "new__part_date", "old_patient_id", "new_patient_id", "old_dept_id",
+        "new_dept_id"]
+    wh = open_warehouse(":memory:")
+    schema.create_all(wh)
+    assert [r[0] for r in wh.query_rows("describe _change_log")] == [
         "load_id", "table_name", "row_key", "op", "column_name", "old_value", "new_value"]
 
 
@@ -63,14 +70,15 @@ def test_starrocks_ddl_facts_and_dimensions():
     dept = ddl["dim_department"]
     assert "PRIMARY KEY (dept_sk)" in dept and "DISTRIBUTED BY HASH(dept_sk)" in dept
     assert dept.splitlines()[1].split()[:2] == ["dept_sk", "BIGINT"]
-    assert "DUPLICATE KEY (load_id)" in ddl["_change_log"]
+    assert "DUPLICATE KEY (load_id)" in ddl["_changes_fact_visit"]
     # every statement parses as StarRocks SQL, and key columns are never FLOAT/DOUBLE
     parsed = _parsed("starrocks")
-    assert set(parsed) == set(schema.METADATA.tables)
+    assert set(parsed) == set(schema.METADATA.tables) | {"_change_log"}
+    assert schema.ddl("starrocks")[-1].startswith("CREATE VIEW IF NOT EXISTS _change_log AS")
 
 
 def test_duckdb_ddl_parses():
-    assert set(_parsed("duckdb")) == set(schema.METADATA.tables)
+    assert set(_parsed("duckdb")) == set(schema.METADATA.tables) | {"_change_log"}
 
 
 def test_unknown_dialect():

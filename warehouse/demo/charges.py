@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 
 from . import profile
-from .rand import ids, lognormal_mean, pick_dict, split_cents
+from ..contract import TABLES
+from .rand import ids, lognormal_mean, split_cents
 
 STAY_CATEGORIES = ("drug", "material", "exam", "lab", "treatment", "surgery", "nursing", "bed",
                    "consultation", "other")
+CATEGORIES = list(TABLES["fact_charge"].column("category").enum)
+PAYERS = ["insurance", "self_pay"]
 REGISTRATION_FEE = {"general": 10.0, "specialist": 20.0, "expert": 50.0, "special_needs": 200.0}
 OUTPATIENT_SELF_PAY = 0.30
 
@@ -64,30 +67,40 @@ def inpatient_charges(rng, v: pd.DataFrame, as_of_day: np.datetime64, campus_of:
     op_day = np.clip(np.where(off >= 0, off, np.minimum(1, n_days - 1)), 0, n_days - 1)
     date = v.admit_day.to_numpy().astype("datetime64[D]")[stay] + day.astype("timedelta64[D]")
     frames = []
-    for cat in STAY_CATEGORIES:
+    for k, cat in enumerate(STAY_CATEGORIES):
         w = _day_weights(rng, cat, day, n_days[stay], op_day[stay])
         wsum = np.bincount(stay, weights=w, minlength=len(v))
         w = np.where(wsum[stay] > 0, w, 1.0)     # a category with no eligible day: spread it
         amt = split_cents(rng, v[f"cat_{cat}"].to_numpy(), n_days, w)
-        frames.append(pd.DataFrame({"stay": stay, "date": date, "category": cat, "amount": amt}))
+        code = CATEGORIES.index(cat)
+        frames.append(pd.DataFrame({"stay": stay, "date": date, "cat": np.full(len(stay), code),
+                                    "amount": amt}))
     ch = pd.concat(frames, ignore_index=True)
     ch = _refund_inpatient(rng, ch, n_days)
     ch = ch[(ch.amount != 0) & (ch.date <= as_of_day)]
-    vv = v.iloc[ch.stay.to_numpy()]
+    i = ch.stay.to_numpy()
+    col = lambda name: v[name].to_numpy()[i]  # noqa: E731  (numpy take: cheap)
+    after_transfer = (v.transfer_offset.to_numpy()[i] >= 0) & (
+        (ch.date.to_numpy() - col("admit_day").astype("datetime64[D]")).astype(int)
+        >= v.transfer_offset.to_numpy()[i])
+    depts = pd.Index(campus_of.index)
+    admit_dept = depts.get_indexer(v.admit_dept_id.to_numpy())[i]
+    dis_dept = depts.get_indexer(v.discharge_dept_id.to_numpy())[i]
+    campus = pd.Index(sorted(set(campus_of)))
+    campus_codes = campus.get_indexer(campus_of.to_numpy())[admit_dept]
+    n = len(ch)
     return pd.DataFrame({
-        "charge_id": ids("CI", np.arange(len(ch)) + id_offset, 11).to_numpy(),
-        "encounter_type": "inpatient",
-        "encounter_id": vv.admission_id.to_numpy(),
+        "charge_id": ids("CI", np.arange(n) + id_offset, 11),
+        "encounter_type": pd.Categorical.from_codes(np.full(n, 2, np.int8),
+                                                    ["outpatient", "emergency", "inpatient"]),
+        "encounter_id": ids("A", v.stay_no.to_numpy()[i], 9),
         "charge_date": ch.date.to_numpy(),
-        "campus_id": vv.admit_dept_id.map(campus_of).to_numpy(),
-        # the ordering department: the ward the patient was in (transfer splits it)
-        "dept_id": np.where((vv.transfer_offset.to_numpy() >= 0)
-                            & ((ch.date.to_numpy() - vv.admit_day.to_numpy().astype("datetime64[D]"))
-                               .astype(int) >= vv.transfer_offset.to_numpy()),
-                            vv.discharge_dept_id.to_numpy(), vv.admit_dept_id.to_numpy()),
-        "category": ch.category.to_numpy(),
+        "campus_id": pd.Categorical.from_codes(campus_codes, campus),
+        # the ordering department: the ward the patient was in (a transfer splits the stay)
+        "dept_id": pd.Categorical.from_codes(np.where(after_transfer, dis_dept, admit_dept), depts),
+        "category": pd.Categorical.from_codes(ch.cat.to_numpy(), CATEGORIES),
         "amount": ch.amount.to_numpy(),
-        "payer": np.where(vv.self_pay.to_numpy(), "self_pay", "insurance"),
+        "payer": pd.Categorical.from_codes(col("self_pay").astype(np.int8), PAYERS),
     })
 
 
@@ -95,7 +108,7 @@ def _refund_inpatient(rng, ch: pd.DataFrame, n_days: np.ndarray) -> pd.DataFrame
     """2 % of stays of 2+ days return drugs on the last day (退药): that day's drug row turns
     negative and the first day's row grows by the same amount, so the stay total is unchanged."""
     stays = np.nonzero((n_days >= 2) & (rng.random(len(n_days)) < 0.02))[0]
-    drug = ch.category.to_numpy() == "drug"
+    drug = ch.cat.to_numpy() == CATEGORIES.index("drug")
     first_day = np.r_[True, ch.stay.to_numpy()[1:] != ch.stay.to_numpy()[:-1]]
     last_day = np.r_[ch.stay.to_numpy()[1:] != ch.stay.to_numpy()[:-1], True]
     sel = np.isin(ch.stay.to_numpy(), stays) & drug
@@ -110,8 +123,9 @@ def _refund_inpatient(rng, ch: pd.DataFrame, n_days: np.ndarray) -> pd.DataFrame
 
 
 def outpatient_charges(rng, visits: pd.DataFrame, as_of_day: np.datetime64,
-                       id_prefix: str) -> pd.DataFrame:
-    """Charge rows of a chunk of visits: registration + a random subset of categories."""
+                       id_prefix: str, visit_prefix: str) -> pd.DataFrame:
+    """Charge rows of a chunk of visits: registration + a random subset of categories.
+    `visits` must be in visit-id order with ids `<visit_prefix><row number>`."""
     n = len(visits)
     er = visits.visit_type.to_numpy() == "emergency"
     total = lognormal_mean(rng, np.where(er, profile.EMERGENCY_MEAN_COST,
@@ -127,29 +141,32 @@ def outpatient_charges(rng, visits: pd.DataFrame, as_of_day: np.datetime64,
     reg = pd.Series(visits.registration_class.to_numpy()).map(REGISTRATION_FEE).to_numpy()
     parts = split_cents(rng, np.round(total, 2), np.full(n, len(cats)), w.reshape(-1))
     amount = np.c_[reg, parts.reshape(n, len(cats))]
-    all_cats = np.array(["registration"] + cats)
+    all_codes = pd.Index(CATEGORIES).get_indexer(["registration"] + cats)
     vi, ci = np.nonzero(amount != 0)
     day = visits.visit_ts.to_numpy().astype("datetime64[D]")
-    out = pd.DataFrame({"visit": vi, "date": day[vi], "category": all_cats[ci],
+    out = pd.DataFrame({"visit": vi, "date": day[vi], "cat": all_codes[ci],
                         "amount": amount[vi, ci]})
     # 1 % of visits get a refund of unused drugs or exams 1-3 days later (退费)
     ref = np.nonzero((rng.random(n) < 0.01))[0]
     if len(ref):
         refund = pd.DataFrame({"visit": ref, "date": day[ref] + rng.integers(1, 4, len(ref))
                                .astype("timedelta64[D]"),
-                               "category": pick_dict(rng, {"drug": 0.7, "exam": 0.3}, len(ref)),
+                               "cat": np.where(rng.random(len(ref)) < 0.7, CATEGORIES.index("drug"),
+                                               CATEGORIES.index("exam")),
                                "amount": -np.round(rng.uniform(20, 300, len(ref)), 2)})
         out = pd.concat([out, refund[refund.date <= as_of_day]], ignore_index=True)
-    vv = visits.iloc[out.visit.to_numpy()]
+    i = out.visit.to_numpy()
+    col = lambda name: pd.Categorical(visits[name]).take(i)  # noqa: E731  (codes: cheap)
     self_pay = rng.random(n) < OUTPATIENT_SELF_PAY
     return pd.DataFrame({
-        "charge_id": ids(id_prefix, np.arange(len(out)), 9).to_numpy(),
-        "encounter_type": vv.visit_type.to_numpy(),
-        "encounter_id": vv.visit_id.to_numpy(),
+        "charge_id": ids(id_prefix, np.arange(len(out)), 9),
+        "encounter_type": col("visit_type"),
+        # visit ids are the visit's row number in its chunk (see outpatient.generate)
+        "encounter_id": ids(visit_prefix, i, 7),
         "charge_date": out.date.to_numpy(),
-        "campus_id": vv.campus_id.to_numpy(),
-        "dept_id": vv.dept_id.to_numpy(),
-        "category": out.category.to_numpy(),
+        "campus_id": col("campus_id"),
+        "dept_id": col("dept_id"),
+        "category": pd.Categorical.from_codes(out.cat.to_numpy(), CATEGORIES),
         "amount": out.amount.to_numpy(),
-        "payer": np.where(self_pay[out.visit.to_numpy()], "self_pay", "insurance"),
+        "payer": pd.Categorical.from_codes(self_pay[i].astype(np.int8), PAYERS),
     })

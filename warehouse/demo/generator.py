@@ -78,7 +78,7 @@ def _monthly_facts(h: hospital.Hospital):
         yield "fact_clinic_session", sessions
         yield "fact_visit", visits
         yield "fact_charge", charges.outpatient_charges(rng_for(h.seed, "op-charges", key),
-                                                        visits, today, "CO" + key)
+                                                        visits, today, "CO" + key, "V" + key)
         yield "fact_online_consult", online.generate(h, first, last, key)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import profile
 from .hospital import VISITS_PER_SESSION, Hospital
-from .rand import ids, pick, pick_dict, rng_for, times_in_day
+from .rand import ids, pick, pick_cat, pick_dict, rng_for, times_in_day
 
 PERIODS = ("am", "pm", "night")
 PERIOD_MIX = (0.60, 0.37, 0.03)
@@ -32,6 +32,8 @@ TYPE_BY_TITLE = {
     "attending": ({"specialist": 0.6, "general": 0.4}),
     "resident": ({"general": 1.0}),
 }
+VISIT_TYPES = ["outpatient", "emergency"]
+CLASSES = ["general", "specialist", "expert", "special_needs"]
 NO_SHOW = 0.08
 CANCELLED_SESSIONS = 0.02
 MIN_SESSION_LOAD = 6.0
@@ -60,8 +62,9 @@ def _sessions(rng, h: Hospital, days, lam, clinics) -> pd.DataFrame:
     s = pd.DataFrame({"day": days.to_numpy()[d_i].astype("datetime64[D]"), "d": d_i, "k": k_i,
                       "lam": lam[d_i, k_i]})
     s["session_period"] = pick(rng, PERIODS, PERIOD_MIX, len(s))
-    s["dept_id"] = clinics.dept_id.to_numpy()[k_i]
-    s["campus_id"] = clinics.campus_id.to_numpy()[k_i]
+    s["dept_id"] = pd.Categorical(clinics.dept_id.to_numpy()[k_i], categories=h.dept.dept_id)
+    s["campus_id"] = pd.Categorical(clinics.campus_id.to_numpy()[k_i],
+                                    categories=h.campus.campus_id)
     # rotate each department's doctors so nobody runs two sessions in one half-day
     s["j"] = s.groupby(["d", "k", "session_period"]).cumcount()
     docs = h.doctor.groupby("dept_id")[["doctor_id", "title"]].agg(list)
@@ -69,11 +72,13 @@ def _sessions(rng, h: Hospital, days, lam, clinics) -> pd.DataFrame:
     n_docs = s.doctor_id.str.len().to_numpy()
     pick_i = (s.j.to_numpy() + s.d.to_numpy() * 3 + rng.integers(0, 1000, len(s))) % n_docs
     s["title"] = [t[i] for t, i in zip(s.title, pick_i)]
-    s["doctor_id"] = [t[i] for t, i in zip(s.doctor_id, pick_i)]
+    s["doctor_id"] = pd.Categorical([t[i] for t, i in zip(s.doctor_id, pick_i)],
+                                    categories=h.doctor.doctor_id)
     s["session_type"] = "general"
     for title, mix in TYPE_BY_TITLE.items():
         sel = (s.title == title).to_numpy()
         s.loc[sel, "session_type"] = pick_dict(rng, mix, int(sel.sum()))
+    s["session_type"] = pd.Categorical(s.session_type, categories=list(SESSION_CAPACITY))
     s["capacity"] = s.session_type.map(SESSION_CAPACITY).astype(float)
     cap_sum = s.groupby(["d", "k"]).capacity.transform("sum")
     s["expected"] = s.lam * s.capacity / cap_sum
@@ -111,19 +116,22 @@ def _clinic_visits(rng, h: Hospital, s: pd.DataFrame) -> pd.DataFrame:
     seen = np.where(rng.random(n) < 0.015, nat, seen)           # left without being seen
     no_checkin = rng.random(n) < 0.02
     checkin = np.where(no_checkin, nat, checkin)
-    cls = np.where(v.session_type == "mdt", "expert", v.session_type)
+    cls = v.session_type.cat.rename_categories({"mdt": "expert_mdt"}).astype(object)
+    cls = pd.Categorical(np.where(cls == "expert_mdt", "expert", cls), categories=CLASSES)
     alliance = v.campus_id.map(h.campus.set_index("campus_id").campus_type).eq("alliance")
+    channel = pick_cat(rng, profile.BOOKING_CHANNELS, n)
+    channel[~appt] = np.nan
     return pd.DataFrame({
         "session_row": v.session_row.to_numpy(),
-        "campus_id": v.campus_id.to_numpy(),
-        "dept_id": v.dept_id.to_numpy(),
-        "doctor_id": v.doctor_id.to_numpy(),
+        "campus_id": v.campus_id.array,
+        "dept_id": v.dept_id.array,
+        "doctor_id": v.doctor_id.array,
         "visit_ts": visit_ts.astype("datetime64[s]"),
-        "visit_type": "outpatient",
+        "visit_type": pd.Categorical.from_codes(np.zeros(n, np.int8), VISIT_TYPES),
         "is_first_visit": rng.random(n) < 0.35,
         "registration_class": cls,
         "is_appointment": appt,
-        "booking_channel": np.where(appt, pick_dict(rng, profile.BOOKING_CHANNELS, n), None),
+        "booking_channel": channel,
         "slot_start_ts": np.where(appt, slot, nat).astype("datetime64[s]"),
         "checkin_ts": checkin.astype("datetime64[s]"),
         "seen_ts": seen.astype("datetime64[s]"),
@@ -151,10 +159,16 @@ def _emergency_visits(rng, h: Hospital, days: pd.DatetimeIndex) -> pd.DataFrame:
         sel = dept == d
         doctor[sel] = rng.choice(docs[d], int(sel.sum()))
     return pd.DataFrame({
-        "session_row": -1, "campus_id": ed.campus_id.to_numpy()[k_i], "dept_id": dept,
-        "doctor_id": doctor, "visit_ts": ts, "visit_type": "emergency",
-        "is_first_visit": rng.random(n) < 0.7, "registration_class": "general",
-        "is_appointment": False, "booking_channel": None,
+        "session_row": -1,
+        "campus_id": pd.Categorical(ed.campus_id.to_numpy()[k_i], categories=h.campus.campus_id),
+        "dept_id": pd.Categorical(dept, categories=h.dept.dept_id),
+        "doctor_id": pd.Categorical(doctor, categories=h.doctor.doctor_id),
+        "visit_ts": ts, "visit_type": pd.Categorical.from_codes(np.ones(n, np.int8), VISIT_TYPES),
+        "is_first_visit": rng.random(n) < 0.7,
+        "registration_class": pd.Categorical.from_codes(np.zeros(n, np.int8), CLASSES),
+        "is_appointment": False,
+        "booking_channel": pd.Categorical.from_codes(np.full(n, -1, np.int8),
+                                                     list(profile.BOOKING_CHANNELS)),
         "slot_start_ts": np.datetime64("NaT", "s"), "checkin_ts": checkin,
         "seen_ts": checkin + rng.exponential(900, n).astype("timedelta64[s]"),
         "referred_down": False,
@@ -171,9 +185,8 @@ def generate(h: Hospital, first, last, key: str) -> tuple[pd.DataFrame, pd.DataF
     v = v.sort_values("visit_ts", kind="stable").reset_index(drop=True)
     v = _cut_at_now(h, v)
     n_pat = max(int(h.visits_per_day * 365 * h.scale.patients_per_visit), 1000)
-    v.insert(0, "visit_id", ids("V" + key, np.arange(len(v)), 7).to_numpy())
-    v.insert(1, "patient_id", ids("P", (n_pat * rng.random(len(v)) ** 1.5).astype(np.int64),
-                                  9).to_numpy())
+    v.insert(0, "visit_id", ids("V" + key, np.arange(len(v)), 7))
+    v.insert(1, "patient_id", ids("P", (n_pat * rng.random(len(v)) ** 1.5).astype(np.int64), 9))
     return _session_table(rng, s, v, key), v
 
 

@@ -25,11 +25,12 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..contract import LOAD_ORDER, TABLES
-from .frames import partition_dates
+from .frames import partition_days
 
 
 def _arrow_schema(table: str) -> pa.Schema:
@@ -69,13 +70,15 @@ class _Manifest:
         if t.kind == "dimension":
             self.rows[(table, "")] += len(df)
             return
-        day = partition_dates(table, df).dt.strftime("%Y-%m-%d").fillna("")
-        grp = df.groupby(day.to_numpy())
-        for d, n in grp.size().items():
-            self.rows[(table, d)] += int(n)
+        cols = {"day": pc.fill_null(partition_days(table, df).cast(pa.string()), "")}
         if t.amount_column:
-            for d, a in grp[t.amount_column].sum().items():
-                self.amount[(table, d)] += float(a)
+            cols["amt"] = pa.array(df[t.amount_column].to_numpy(dtype=float), from_pandas=True)
+        aggs = [("day", "count")] + ([("amt", "sum")] if t.amount_column else [])
+        res = pa.table(cols).group_by("day").aggregate(aggs).to_pydict()
+        for i, d in enumerate(res["day"]):
+            self.rows[(table, d)] += int(res["day_count"][i])
+            if t.amount_column:
+                self.amount[(table, d)] += float(res["amt_sum"][i] or 0.0)
 
     def frame(self) -> pd.DataFrame:
         rows = []
@@ -100,7 +103,12 @@ class _Sink:
         at = _to_arrow(table, df, self.fmt == "csv")
         if self.fmt == "parquet":
             if table not in self.files:
-                self.files[table] = pq.ParquetWriter(self.out / f"{table}.parquet", at.schema)
+                # dictionary-encode only repetitive columns (not the unique ids)
+                ids = {c for c in TABLES[table].column_names if c.endswith("_id")} - {
+                    "campus_id", "dept_id", "doctor_id", "team_id", "surgeon_id"}
+                self.files[table] = pq.ParquetWriter(
+                    self.out / f"{table}.parquet", at.schema,
+                    use_dictionary=[c for c in at.schema.names if c not in ids])
             self.files[table].write_table(at)
             return
         encoding = "gbk" if table in self.gbk else "utf-8"
