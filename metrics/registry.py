@@ -35,15 +35,20 @@ class SemanticModel:
     #: file:line of every fact, measure, metric (for messages)
     where: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def setting(self, name: str):
-        """A model setting (catalogue's pinned defaults), overridable by env COCKPIT_<NAME>."""
-        env = os.environ.get("COCKPIT_" + name.upper())
-        default = self.settings[name]
-        if env is None:
-            return default
-        if isinstance(default, bool):
-            return env.lower() in ("1", "true", "yes")
+
+
+def _from_env(name: str, default):
+    """A model setting (the catalogue's pinned default), overridden by COCKPIT_<NAME>."""
+    env = os.environ.get("COCKPIT_" + name.upper())
+    if env is None:
+        return default
+    if isinstance(default, bool):
+        return env.strip().lower() in ("1", "true", "yes", "y")
+    try:
         return type(default)(env)
+    except ValueError:
+        raise ModelError([f"COCKPIT_{name.upper()}={env!r}: expected a "
+                          f"{type(default).__name__} like {default!r}"]) from None
 
 
 def themes_dir(path: str | Path | None = None) -> Path:
@@ -75,7 +80,7 @@ def parse_files(directory: Path) -> tuple[SemanticModel, list[str]]:
             for enum in parsed.enums:
                 model.enums[enum.name] = enum
             for s in parsed.settings:
-                model.settings[s.name] = s.default
+                model.settings[s.name] = _from_env(s.name, s.default)
                 model.setting_docs[s.name] = s.description
             continue
         model.themes[parsed.theme] = parsed

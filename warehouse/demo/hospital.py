@@ -24,6 +24,7 @@ from .scales import SCALES, Scale
 WARMUP_DAYS = 120      # stays admitted before the span fill the wards at its start
 LOOKAHEAD_DAYS = 21    # stays admitted after as_of feed the waiting list
 VISITS_PER_SESSION = 24  # §14.1
+MIN_WARD_BEDS = 4.0
 
 
 @dataclass
@@ -67,6 +68,20 @@ def _outpatient_weights(dept: pd.DataFrame, branch_share: float, alliance_share:
     return out
 
 
+def _size_wards(dept, groups, mix, adm_per_day):
+    """Expected beds per department; wards too small for the scale (a tiny demo) are closed
+    and their cases go to the other wards, so every open ward has a few real beds."""
+    total = mix.share.sum()
+    for _ in range(3):
+        load = drg.expected_dept_load(groups, mix).reindex(dept.dept_id, fill_value=0.0)
+        dept["expected_beds"] = load.bed_days.to_numpy() * adm_per_day / profile.TARGET_OCCUPANCY
+        dept["has_ward"] = dept.has_ward & (dept.expected_beds >= MIN_WARD_BEDS)
+        mix = mix[mix.dept_id.isin(dept.dept_id[dept.has_ward])].copy()
+        mix["share"] = mix.share * total / mix.share.sum()
+    dept.loc[~dept.has_ward, "expected_beds"] = 0.0
+    return dept, mix.reset_index(drop=True)
+
+
 def build(scale: str, seed: int, as_of: datetime) -> Hospital:
     """Assemble the hospital for a preset; see the module docstring."""
     sc = SCALES[scale]
@@ -80,9 +95,7 @@ def build(scale: str, seed: int, as_of: datetime) -> Hospital:
     groups = drg.groups()
     mix = drg.dept_drg_mix(groups, dept, sc.branch_share)
     adm_per_day = sc.discharges_per_year / 365.0
-    load = drg.expected_dept_load(groups, mix).reindex(dept.dept_id, fill_value=0.0)
-    dept["expected_beds"] = (load.bed_days.to_numpy() * adm_per_day / profile.TARGET_OCCUPANCY)
-    dept["has_ward"] = dept.has_ward & (dept.expected_beds > 0)
+    dept, mix = _size_wards(dept, groups, mix, adm_per_day)
 
     alliance_share = sc.alliance_visit_share
     hosp_visits = sc.discharges_per_year * sc.visits_per_discharge / 365.0

@@ -153,4 +153,4 @@ def _open_beds(c: pd.DataFrame) -> np.ndarray:
     year = pd.DatetimeIndex(c.census_date).year
     use = c.occupied_beds + c.same_day_stays
     mean = use.groupby([c.dept_id, year]).transform("mean")
-    return np.maximum(np.ceil(mean / profile.TARGET_OCCUPANCY), 1).astype(np.int64).to_numpy()
+    return np.maximum(np.rint(mean / profile.TARGET_OCCUPANCY), 1).astype(np.int64).to_numpy()

@@ -36,7 +36,7 @@ def _holiday_days(years: range) -> tuple[set[date], set[date]]:
 
 def _smooth_month(days: pd.DatetimeIndex, index: tuple[float, ...]) -> np.ndarray:
     """Month-of-year index interpolated through mid-month points, so there are no steps."""
-    doy = days.dayofyear.to_numpy() + 0.0
+    doy = days.day_of_year.to_numpy() + 0.0
     mid = np.array([15.5 + 30.44 * k for k in range(12)])
     xp = np.r_[mid[-1] - 365.25, mid, mid[0] + 365.25]
     fp = np.r_[index[-1], index, index[0]]
@@ -86,7 +86,7 @@ def daily_factors(start: date, end: date, as_of: date,
     days = pd.date_range(start, end, freq="D")
     off, makeup = _holiday_days(range(start.year, end.year + 1))
     dd = days.date
-    dow = days.dayofweek.to_numpy()
+    dow = days.day_of_week.to_numpy()
     is_off = np.isin(dd, list(off))
     is_makeup = np.isin(dd, list(makeup)) & (dow >= 5)
     day_type = np.where(is_makeup, "makeup", np.where(is_off, "holiday",
