@@ -63,7 +63,9 @@ class Validation:
 def _v(col: Column) -> str:
     """The delivered text, NULL when empty (trimmed for non-text types)."""
     raw = f"s.{q(col.name)}"
-    return f"nullif({raw}, '')" if col.type == "str" else f"nullif(trim({raw}), '')"
+    if col.type in ("int", "float", "money"):
+        return f"nullif(trim({raw}), '')"
+    return f"nullif({raw}, '')"
 
 
 def _bool_expr(v: str) -> str:
@@ -135,10 +137,11 @@ def _inner_select(table: Table, staged: StagedFile) -> str:
         parts.append("false AS _del")
         parts.append("false AS _del_bad")
         parts.append("CAST(NULL AS VARCHAR) AS _del_raw")
+    inner = "SELECT " + ", ".join(parts) + f" FROM {staged.relation} s"
     if table.partition_by:
-        parts.append("coalesce(" + ", ".join(
-            f"CAST({_typed(table.column(c))} AS DATE)" for c in table.partition_by) + f") AS {PART_DATE}")
-    return "SELECT " + ", ".join(parts) + f" FROM {staged.relation} s"
+        part = "coalesce(" + ", ".join(f"CAST({q('t_' + c)} AS DATE)" for c in table.partition_by) + ")"
+        return f"SELECT *, {part} AS {PART_DATE} FROM ({inner})"
+    return inner
 
 
 def _params(staged: StagedFile) -> list:
@@ -260,10 +263,19 @@ def validate(cur, staged: StagedFile) -> Validation:
     pk = [q(k) for k in table.primary_key]
     content = ", ".join([q(n) for n in contract] + ["_del"])
     dups = f"_dup_{tag}"
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(dups)} AS SELECT {', '.join(pk)}, count(*) AS n, "
-                f"count(DISTINCT hash({content})) AS nd, min(_line) AS first_line "
-                f"FROM {q(typ)} WHERE {' AND '.join(f'{k} IS NOT NULL' for k in pk)} "
-                f"GROUP BY ALL HAVING count(*) > 1")
+    notnull = " AND ".join(f"{k} IS NOT NULL" for k in pk)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(dups)} AS SELECT {', '.join(pk)}, count(*) AS n "
+                f"FROM {q(typ)} WHERE {notnull} GROUP BY ALL HAVING count(*) > 1")
+    # (content is compared only for the few repeated keys)
+    if cur.execute(f"SELECT count(*) FROM {q(dups)}").fetchone()[0]:
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(dups)} AS SELECT d.*, "
+                    f"(SELECT count(DISTINCT hash({', '.join('t.' + c for c in content.split(', '))})) "
+                    f"FROM {q(typ)} t WHERE {' AND '.join(f't.{k} = d.{k}' for k in pk)}) AS nd, "
+                    f"(SELECT min(t._line) FROM {q(typ)} t WHERE "
+                    f"{' AND '.join(f't.{k} = d.{k}' for k in pk)}) AS first_line FROM {q(dups)} d")
+    else:
+        cur.execute(f"ALTER TABLE {q(dups)} ADD COLUMN nd BIGINT")
+        cur.execute(f"ALTER TABLE {q(dups)} ADD COLUMN first_line BIGINT")
     n_dup_keys, n_conflicts = cur.execute(
         f"SELECT count(*), count(*) FILTER (WHERE nd > 1) FROM {q(dups)}").fetchone()
     join_on = " AND ".join(f"t.{k} = d.{k}" for k in pk)

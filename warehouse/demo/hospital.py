@@ -69,17 +69,26 @@ def _outpatient_weights(dept: pd.DataFrame, branch_share: float, alliance_share:
 
 
 def _size_wards(dept, groups, mix, adm_per_day):
-    """Expected beds per department; wards too small for the scale (a tiny demo) are closed
-    and their cases go to the other wards, so every open ward has a few real beds."""
-    total = mix.share.sum()
-    for _ in range(3):
-        load = drg.expected_dept_load(groups, mix).reindex(dept.dept_id, fill_value=0.0)
-        dept["expected_beds"] = load.bed_days.to_numpy() * adm_per_day / profile.TARGET_OCCUPANCY
-        dept["has_ward"] = dept.has_ward & (dept.expected_beds >= MIN_WARD_BEDS)
-        mix = mix[mix.dept_id.isin(dept.dept_id[dept.has_ward])].copy()
-        mix["share"] = mix.share * total / mix.share.sum()
-    dept.loc[~dept.has_ward, "expected_beds"] = 0.0
-    return dept, mix.reset_index(drop=True)
+    """Expected beds per department. Wards too small for the scale are closed and their cases
+    go to the campus's 普通外科 (surgical) or 全科医学科 (medical), as a small hospital runs
+    a 大外科 / 大内科, so the case mix is unchanged and every open ward has a few real beds."""
+    def beds(m):
+        load = drg.expected_dept_load(groups, m).reindex(dept.dept_id, fill_value=0.0)
+        return load.bed_days.to_numpy() * adm_per_day / profile.TARGET_OCCUPANCY
+
+    fallback = dept.discipline.isin(["普通外科", "全科医学科"]) & dept.has_ward
+    dept["expected_beds"] = beds(mix)
+    closed = dept.has_ward & (dept.expected_beds < MIN_WARD_BEDS) & ~fallback
+    target = {}
+    for row in dept[closed].itertuples():
+        kind = "普通外科" if row.is_surgical else "全科医学科"
+        hit = dept[(dept.campus_id == row.campus_id) & (dept.discipline == kind)]
+        target[row.dept_id] = hit.dept_id.iloc[0]
+    mix = mix.assign(dept_id=mix.dept_id.replace(target))
+    mix = mix.groupby(["drg_code", "dept_id"], as_index=False, sort=False).share.sum()
+    dept["has_ward"] = dept.has_ward & ~closed
+    dept["expected_beds"] = np.where(dept.has_ward, beds(mix), 0.0)
+    return dept, mix
 
 
 def build(scale: str, seed: int, as_of: datetime) -> Hospital:

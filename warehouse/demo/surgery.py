@@ -54,9 +54,12 @@ def _times(rng, h: Hospital, op: pd.DataFrame, grade: np.ndarray):
     start = sched + np.rint(rng.normal(12, 18, n)).clip(-10, 120).astype("timedelta64[m]")
     minutes = lognormal_mean(rng, MINUTES_BY_GRADE[grade], 0.4).clip(15, 900)
     end = start + np.rint(minutes).astype("timedelta64[m]")
-    # stay inside the stay: the patient leaves the room before being discharged
+    # stay inside the stay: a same-day case is operated early enough to go home after it
     latest = op.discharge_ts.to_numpy() - np.timedelta64(30, "m")
-    end = np.minimum(end, np.maximum(latest, start + np.timedelta64(15, "m")))
+    first = op.admit_ts.to_numpy() + np.timedelta64(30, "m")
+    start = np.maximum(np.minimum(start, latest - np.timedelta64(20, "m")), first)
+    sched = np.minimum(sched, start + np.timedelta64(10, "m"))
+    end = np.maximum(np.minimum(end, latest), start + np.timedelta64(10, "m"))
     unscheduled = ~elective & (rng.random(n) < 0.6)
     sched = np.where(unscheduled, np.datetime64("NaT"), sched)
     return sched.astype("datetime64[s]"), start.astype("datetime64[s]"), end.astype("datetime64[s]")
