@@ -37,7 +37,9 @@ def main() -> None:
 
     _register_all()
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # returns the exit code of typer.Exit(n)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except CockpitError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(e.exit_code)

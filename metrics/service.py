@@ -97,8 +97,22 @@ def run(spec: QuerySpec, *, wh=None, model=None, use_mvs: bool = True) -> Result
         col = _compute(wh, model, spec, token, result, use_mvs)
         col = col.rename(columns={"_value": token})
         out = col if out is None else out.merge(col, on=keys, how="outer")
+    for token in spec.metrics:  # a row another metric brought: counts and sums are 0 there
+        if _zero_when_empty(model, token):
+            out[token] = out[token].fillna(0)
     result.frame = _present(out, spec)
     return result
+
+
+def _zero_when_empty(model, token: str) -> bool:
+    """Counts and sums (and their cumulative, share and difference forms) are 0 where there
+    is no row; ratios, averages and growth rates are null."""
+    base, transform, _ = _resolve(model, token)
+    m = model.metrics[base]
+    if m.kind not in ("simple", "derived") or (transform or "").endswith("growth"):
+        return False
+    return all(model.measures[n][1].agg in ("sum", "count")
+               for n in measures_of(model, base))
 
 
 def _resolve(model, token: str) -> tuple[str, str | None, int | None]:

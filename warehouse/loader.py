@@ -251,7 +251,7 @@ AfterTable = Callable[[object, Table, Validation, int], None]
 
 
 def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
-             manifest: Path | None = None, progress: bool = False,
+             manifest: Path | None = None, progress: "bool | _Progress" = False,
              after_table: AfterTable | None = None, require_rows: bool = True) -> LoadReport:
     """Validate and merge already staged files in one transaction (lower-level entry point;
     `load_delivery` and `load_file` stage then call this). `after_table(cur, table, validation,
@@ -259,7 +259,7 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
     rep = LoadReport(None, source, kind, started_at=datetime.now())
     per_day: dict[str, list] = {}
     by_table = {s.table: s for s in staged}
-    prog = _Progress(progress)
+    prog = progress if isinstance(progress, _Progress) else _Progress(progress)
     cur = wh.cursor()
     try:
         with wh.transaction() as cur:
@@ -370,14 +370,17 @@ def load_delivery(wh: "Warehouse", source: Path, encoding: str | None = None,
     create_all(wh)
     cur = wh.cursor()
     staged: list[StagedFile] = []
+    prog = _Progress(progress)
     try:
         for t, p in pairs:
+            prog.step(t, f"reading {p.name}")
             staged.append(stage_file(cur, p, t, encoding=encoding))
     except BaseException:
+        prog.close()
         for s in staged:
             s.cleanup(cur)
         raise
-    rep = run_load(wh, staged, str(source), "delivery", manifest=manifest, progress=progress)
+    rep = run_load(wh, staged, str(source), "delivery", manifest=manifest, progress=prog)
     rep.ignored_files = ignored
     return rep
 

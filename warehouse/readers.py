@@ -1,14 +1,15 @@
-"""Reading delivered files into DuckDB staging tables: every column as text, with line numbers.
+"""Opening delivered files for reading: every column as text, with source line numbers.
 
 CSV (UTF-8 with or without BOM, or GBK/GB18030, detected or given) is read by DuckDB's own
-`read_csv`; non-UTF-8 files are first transcoded to a UTF-8 temporary file in Python, streaming
-in chunks (DuckDB's encodings extension cannot be installed offline). Parquet is read by
-`read_parquet` and cast to text so that one validation path serves both formats.
+`read_csv` (all columns VARCHAR); non-UTF-8 files are first transcoded to a UTF-8 temporary
+file in Python, streaming in chunks (DuckDB's encodings extension cannot be installed offline).
+Parquet is read by `read_parquet` and cast to text, so one validation path serves both formats.
 
-A staging table is a TEMP table on the caller's cursor holding the contract's columns (and
-`_deleted` when delivered) as VARCHAR, in file order: the source line of a row is
-`rowid + StagedFile.line_offset` (header = line 1 in a CSV; row 1 = first row of a Parquet file).
-Quoted fields spanning several lines shift the numbering of the rows after them.
+`open_source` checks the header and returns a StagedFile whose `relation` is a SQL FROM item
+yielding `_line` plus the contract's columns (and `_deleted` when delivered); validate.parse
+then reads it exactly once. Lines: the header is line 1 of a CSV (quoted fields spanning
+several lines shift the numbering of the rows after them); row 1 is the first row of a
+Parquet file.
 
 >>> table_for_file(Path("inbox/fact_visit.20240105.csv"))
 'fact_visit'

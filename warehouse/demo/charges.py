@@ -28,6 +28,7 @@ CATEGORIES = list(TABLES["fact_charge"].column("category").enum)
 PAYERS = ["insurance", "self_pay"]
 REGISTRATION_FEE = {"general": 10.0, "specialist": 20.0, "expert": 50.0, "special_needs": 200.0}
 OUTPATIENT_SELF_PAY = 0.30
+ALLIANCE_COST_FACTOR = 0.4
 
 
 def category_split(rng, totals: np.ndarray, cost_types: np.ndarray) -> np.ndarray:
@@ -123,13 +124,16 @@ def _refund_inpatient(rng, ch: pd.DataFrame, n_days: np.ndarray) -> pd.DataFrame
 
 
 def outpatient_charges(rng, visits: pd.DataFrame, as_of_day: np.datetime64,
-                       id_prefix: str, visit_prefix: str) -> pd.DataFrame:
+                       id_prefix: str, visit_prefix: str, alliance=None) -> pd.DataFrame:
     """Charge rows of a chunk of visits: registration + a random subset of categories.
     `visits` must be in visit-id order with ids `<visit_prefix><row number>`."""
     n = len(visits)
     er = visits.visit_type.to_numpy() == "emergency"
-    total = lognormal_mean(rng, np.where(er, profile.EMERGENCY_MEAN_COST,
-                                         profile.OUTPATIENT_MEAN_COST), 0.9)
+    mean = np.where(er, profile.EMERGENCY_MEAN_COST, profile.OUTPATIENT_MEAN_COST)
+    if alliance is not None:        # member institutions charge community-level prices
+        mean = np.where(pd.Series(visits.campus_id.to_numpy()).isin(alliance).to_numpy(),
+                        mean * ALLIANCE_COST_FACTOR, mean)
+    total = lognormal_mean(rng, mean, 0.9)
     mix = profile.OUTPATIENT_CHARGE_MIX
     cats = [c for c in mix if c != "registration"]
     present = rng.random((n, len(cats))) < np.array([0.6 if c == "consultation" else

@@ -73,12 +73,14 @@ def _stay_facts(h: hospital.Hospital):
 
 def _monthly_facts(h: hospital.Hospital):
     today = np.datetime64(h.as_of.date())
+    alliance = h.campus.campus_id[h.campus.campus_type == "alliance"].tolist()
     for first, last, key in _months(h.start, h.end, h.scale.chunk_months):
         sessions, visits = outpatient.generate(h, first, last, key)
         yield "fact_clinic_session", sessions
         yield "fact_visit", visits
         yield "fact_charge", charges.outpatient_charges(rng_for(h.seed, "op-charges", key),
-                                                        visits, today, "CO" + key, "V" + key)
+                                                        visits, today, "CO" + key, "V" + key,
+                                                        alliance)
         yield "fact_online_consult", online.generate(h, first, last, key)
 
 

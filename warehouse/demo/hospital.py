@@ -22,7 +22,7 @@ from .rand import rng_for
 from .scales import SCALES, Scale
 
 WARMUP_DAYS = 120      # stays admitted before the span fill the wards at its start
-LOOKAHEAD_DAYS = 21    # stays admitted after as_of feed the waiting list
+LOOKAHEAD_DAYS = 45    # stays admitted after as_of feed the waiting list
 VISITS_PER_SESSION = 24  # §14.1
 MIN_WARD_BEDS = 4.0
 

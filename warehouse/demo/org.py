@@ -146,7 +146,7 @@ def departments(campus: pd.DataFrame) -> pd.DataFrame:
 
 def team_counts(dept: pd.DataFrame, beds: pd.Series) -> np.ndarray:
     """Teams per department: about one 诊疗组 per 20 beds (§14.1), 1-9 per ward department."""
-    n = np.clip(np.round(beds.to_numpy() / 20), 1, 9).astype(int)
+    n = np.clip(np.ceil(beds.to_numpy() / 20), 1, 9).astype(int)
     return np.where(dept.has_ward.to_numpy(), n, 0)
 
 

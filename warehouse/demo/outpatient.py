@@ -36,7 +36,7 @@ VISIT_TYPES = ["outpatient", "emergency"]
 CLASSES = ["general", "specialist", "expert", "special_needs"]
 NO_SHOW = 0.08
 CANCELLED_SESSIONS = 0.02
-MIN_SESSION_LOAD = 6.0
+MIN_SESSION_LOAD = 12.0
 
 
 def _lambda(h: Hospital, days: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DataFrame]:
@@ -46,7 +46,7 @@ def _lambda(h: Hospital, days: pd.DatetimeIndex) -> tuple[np.ndarray, pd.DataFra
     per_day = h.visits_per_day * (1 - profile.EMERGENCY_SHARE) / (1 - h.scale.alliance_visit_share)
     lam = per_day * (f.outpatient * f.growth).to_numpy()[:, None] * clinics.opd_share.to_numpy()
     resp = clinics.respiratory.to_numpy()
-    lam[:, resp] *= f.respiratory.to_numpy()[:, None] ** 1.5   # paediatric/respiratory +40-80 %
+    lam[:, resp] *= f.respiratory.to_numpy()[:, None]   # paediatric/respiratory +40 % at peak
     return lam, clinics
 
 

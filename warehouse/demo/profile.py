@@ -56,8 +56,8 @@ GOLDEN_WEEK_REBOUND = (1.12, 1.00, 1.12, 1.12)
 OUTPATIENT_HOURS = (0, 0, 0, 0, 0, 0, 0, 8, 16, 17, 13, 7, 2, 8, 12, 10, 5, 2, 1.5, 1.5, 1, 0, 0, 0)
 EMERGENCY_HOURS = (3, 2.5, 2, 2, 2, 2, 3, 4, 5, 6.5, 6.5, 5.5, 4.5, 4.5, 4.5, 4.5, 4.5, 4.5, 5,
                    6.5, 6.5, 6, 5, 4)
-ONLINE_HOURS = (1, 0.5, 0.3, 0.2, 0.2, 0.5, 1.5, 3, 6, 9, 9, 7, 5, 5, 6, 6, 5.5, 5, 5, 5.5, 7,
-                7, 5, 3)
+ONLINE_HOURS = (0.4, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 1.5, 7, 11, 11, 8, 5.5, 6, 7, 7, 6.5, 5.5, 3,
+                3.5, 5, 5, 2.5, 1)
 ELECTIVE_ADMIT_HOURS = (0, 0, 0, 0, 0, 0, 0, 2, 8, 22, 20, 18, 6, 5, 6, 6, 4, 2, 1, 0, 0, 0, 0, 0)
 DISCHARGE_HOURS = (0, 0, 0, 0, 0, 0, 0, 1, 5, 15, 16, 14, 10, 9, 7, 7, 6, 5, 3, 1, 1, 0, 0, 0)
 
@@ -77,8 +77,8 @@ SELF_PAY_SHARE = 0.15
 GRADE_MIX = (0.12, 0.23, 0.32, 0.33)
 
 # §12.1 outpatient charge mix per visit (drug 40-50 %, exam+lab 28-35 %, ...)
-OUTPATIENT_CHARGE_MIX = {"registration": 0.02, "consultation": 0.035, "drug": 0.44, "exam": 0.19,
-                         "lab": 0.125, "treatment": 0.08, "material": 0.045, "surgery": 0.015,
+OUTPATIENT_CHARGE_MIX = {"registration": 0.02, "consultation": 0.035, "drug": 0.34, "exam": 0.24,
+                         "lab": 0.16, "treatment": 0.09, "material": 0.05, "surgery": 0.02,
                          "other": 0.03}
 OUTPATIENT_MEAN_COST = 450.0     # §14.1 门急诊次均费用
 EMERGENCY_MEAN_COST = 650.0

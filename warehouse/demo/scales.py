@@ -4,9 +4,10 @@ A preset fixes the volume at `as_of` (discharges per year) and the span; beds, t
 OR rooms follow from the volume with the ratios of the catalogue (§14.1: occupancy ≈ 98 %,
 ALOS ≈ 5.6 d). Volumes grow ≈ 5 %/yr, so earlier years are smaller.
 
+>>> from datetime import datetime
 >>> s = SCALES["tiny"]
 >>> s.span(datetime(2026, 3, 10, 9, 30))[0]
-datetime.date(2025, 12, 9)
+datetime.date(2025, 12, 10)
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def fact_drg_settlement(h: Hospital, v: pd.DataFrame) -> pd.DataFrame:
 def _request_ts(rng, admit_ts: np.ndarray, emergency: np.ndarray) -> np.ndarray:
     """When the admission slip was issued: days before (clinic hours), hours for emergencies."""
     n = len(admit_ts)
-    days = np.rint(np.exp(rng.normal(1.2, 0.8, n))).clip(1, 45).astype("timedelta64[D]")
+    days = np.rint(np.exp(rng.normal(1.6, 0.9, n))).clip(1, 60).astype("timedelta64[D]")
     clinic = (admit_ts.astype("datetime64[D]") - days).astype("datetime64[s]") + (
         rng.integers(8 * 3600, 17 * 3600, n).astype("timedelta64[s]"))
     er = admit_ts - rng.integers(1800, 6 * 3600, n).astype("timedelta64[s]")

@@ -65,8 +65,14 @@ def _surgery_offset(rng, n: int, or_case, elective, day_case, admit_dow) -> np.n
     pre = pick(rng, [0, 1, 2, 3], [0.1, 0.65, 0.2, 0.05], n)
     pre = np.where(day_case | ~elective, 0, pre)
     dow = (admit_dow + pre) % 7
-    to_monday = np.where(dow >= 5, 7 - dow, 0) * (rng.random(n) < 0.85) * elective * ~day_case
-    return np.where(or_case, pre + to_monday, -1)
+    weekend = (dow >= 5) & elective & ~day_case
+    # a list that would fall on the weekend is done on Friday if the work-up allows, else Monday
+    back = pre - (dow - 4)
+    to_friday = weekend & (back >= 0) & (rng.random(n) < 0.3)
+    next_week = weekend & ~to_friday & (rng.random(n) < 0.85)
+    slot = pick(rng, [0, 1, 2], [0.45, 0.35, 0.2], n)      # Monday's list fills up first
+    pre = np.where(to_friday, back, np.where(next_week, pre + 7 - dow + slot, pre))
+    return np.where(or_case, pre, -1)
 
 
 def _shift_discharge(rng, h: Hospital, s: pd.DataFrame) -> np.ndarray:
@@ -163,7 +169,12 @@ def generate(h: Hospital) -> pd.DataFrame:
     s["admission_source"] = np.where(emergency, "emergency", pick_dict(rng, other, n))
     z_los = rng.standard_normal(n)
     s["los"], s["day_case"] = _los(rng, g, s.elective.to_numpy(), z_los)
+    # the day-surgery centre and day wards close at weekends: those cases come on Monday
     admit_dow = (s.admit_day.to_numpy().astype("datetime64[D]").view("int64") - 4) % 7
+    shift = np.where(s.day_case.to_numpy() & (admit_dow >= 5),
+                     7 - admit_dow + rng.integers(0, 3, n), 0)
+    s["admit_day"] = s.admit_day.to_numpy() + shift.astype("timedelta64[D]")
+    admit_dow = (admit_dow + shift) % 7
     s["or_case"] = or_case
     s["surgery_offset"] = _surgery_offset(rng, n, or_case, s.elective.to_numpy(),
                                           s.day_case.to_numpy(), admit_dow)
