@@ -86,6 +86,29 @@ def write_visits(path: Path, n: int, seed: int = 7, start_id: int = 0, n_depts: 
     con.close()
 
 
+NOTES = """
+## Reading these numbers
+
+- The target in the issue is ≥ 1 M rows/s per core for CSV. It is **not met** on this box. On
+  the same 2-vCPU machine, in a measurement during development, DuckDB's own `read_csv` of this file
+  (`SELECT count(*) FROM read_csv(..., all_varchar=true)`) runs at about 1 M rows/s for *both*
+  cores together (~150 MB/s), i.e. ~0.5 M rows/s per core before any validation or write: the
+  ceiling here is the CSV parser and the CPU, not the loader's design.
+- Measured earlier during development (1 M rows, machine load not recorded): parse + row checks 2.6 s, fact
+  insert 3.9 s, change table 2.8 s, duplicate-key check 0.3 s, total ≈ 10 s. Writing wide rows
+  with many distinct strings into a persistent DuckDB table is the largest cost (DuckDB
+  analyses and compresses every string column on write: ~1 s per million distinct strings per
+  column here).
+- The machine is shared with other jobs while the benchmark runs (load average above), so
+  absolute times vary by 2–3×.
+- Where the time went before optimisation (32 s per 1 M rows): a VARCHAR staging copy, a
+  7-insert long-format change log (7 rows per key), a hash over every column of every row for
+  duplicate detection. Now: one read into a typed temp table (line numbers from
+  `row_number() OVER ()`), duplicates checked by key first, the change log kept as typed wide
+  `_changes_<table>` tables with `_change_log` a view in the long form.
+"""
+
+
 def run(rows: int, threads: int | None, out: Path | None) -> list[dict]:
     from warehouse.engine import open_warehouse
     from warehouse.loader import load_delivery
@@ -139,8 +162,9 @@ def run(rows: int, threads: int | None, out: Path | None) -> list[dict]:
             f"DuckDB {__import__('duckdb').__version__}; DuckDB threads used: {cores}",
             f"- load average while running (shared machine): {os.getloadavg()[0]:.1f}",
             f"- file: {rows:,} rows, {size_mb:.0f} MB UTF-8 CSV (generated in {gen_s:.1f} s)",
-            "- a run = stage (read_csv all_varchar) + validate (types, enums, FKs, duplicate keys) + "
-            "upsert + change log + quarantine + load log + file reconciliation, in one transaction",
+            "- a run = read (read_csv all_varchar, once) + validate (types, enums, ranges, FKs, "
+            "duplicate keys) + upsert ordered by _part_date + change tables + quarantine + load log "
+            "+ per-day reconciliation, in one transaction",
             f"- change log rows after the three runs: {change_rows:,}", "",
             "| run | rows | seconds | rows/s | rows/s per core | inserted | updated | unchanged |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -152,7 +176,7 @@ def run(rows: int, threads: int | None, out: Path | None) -> list[dict]:
             lines.append(f"| {r['run']} | {r['rows']:,} | {r['seconds']} | {r['rows_per_s']:,} | "
                          f"{r['rows_per_s_per_core']:,} | {r['inserted']:,} | {r['updated']:,} | "
                          f"{r['unchanged']:,} |")
-        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out.write_text("\n".join(lines) + "\n" + NOTES, encoding="utf-8")
     return results
 
 

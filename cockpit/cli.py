@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 #: command modules under cockpit/commands, each with register(app)
-COMMAND_MODULES = ("load", "demo", "metrics", "refresh", "query", "catalog", "serve", "targets")
+COMMAND_MODULES = ("load", "demo", "metrics", "refresh", "query", "serve", "cube", "targets")
 
 
 def _register_all() -> None:

@@ -76,7 +76,7 @@ class FlatFact:
             if isinstance(node, exp.Column) and not node.table and not isinstance(
                     node.this, exp.Star):
                 if node.name in self.names:
-                    return self.names[node.name].copy()
+                    return _atom(self.names[node.name].copy())
                 return sb.col(node.name, "f")
             return node
 
@@ -114,6 +114,16 @@ def date_trunc(grain: str, day: exp.Expression) -> exp.Expression:
     """`date_trunc('<grain>', day)`, spelled as in the StarRocks documentation (lower-case
     unit; DATE in, DATE out) and read the same by DuckDB."""
     return exp.Anonymous(this="date_trunc", expressions=[exp.Literal.string(grain), day])
+
+
+def _atom(tree: exp.Expression) -> exp.Expression:
+    """Parenthesise an inlined definition unless it is atomic (`a OR b` inside `x AND …`)."""
+    operators = (exp.Binary, exp.Unary, exp.Connector, exp.Predicate, exp.Between, exp.In,
+                 exp.Not, exp.Is)
+    if isinstance(tree, operators) or not isinstance(
+            tree, (exp.Column, exp.Literal, exp.Func, exp.Paren, exp.Boolean, exp.Null)):
+        return exp.Paren(this=tree)
+    return tree
 
 
 def _has_window(tree: exp.Expression) -> bool:

@@ -53,6 +53,9 @@ class Warehouse:
             import duckdb
 
             if location != ":memory:":
+                if read_only and not Path(location).exists():
+                    raise EngineError(f"no warehouse at {location}: create it with "
+                                      "`cockpit demo` or `cockpit load SOURCE_DIR`, or give --db")
                 Path(location).parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._root = duckdb.connect(location, read_only=read_only)

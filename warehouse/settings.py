@@ -37,6 +37,21 @@ SETTINGS: tuple[Setting, ...] = (
             "Optional CSV (date,kind,name) adding statutory holidays / make-up working days for "
             "years the `holidays` package does not know yet."),
     Setting("quarantine_replay_limit", "100000", "Most quarantined rows replayed in one call."),
+    Setting("users", "./users.yaml",
+            "Users and roles of the cockpit (YAML, hashed passwords; `cockpit users add`)."),
+    Setting("secret", "", "Session signing secret; empty = a random one kept in "
+            "`<home>/.cockpit-secret` (set it when several servers share sessions)."),
+    Setting("secure_cookies", "0", "1 = session cookie only over HTTPS (behind a TLS proxy)."),
+    Setting("trusted_header", "", "Header carrying the user name from a trusted reverse proxy "
+            "(e.g. X-Remote-User); empty = off."),
+    Setting("trusted_proxies", "127.0.0.1", "Comma-separated proxy addresses allowed to send "
+            "the trusted header."),
+    Setting("redis_url", "", "Result cache in Redis (redis://host:6379/0); empty = in-process."),
+    Setting("refresh_seconds", "60", "How often the server loads the inbox and refreshes."),
+    Setting("freshness", "fact_visit=2h,fact_inpatient=6h,fact_surgery=6h,"
+            "fact_online_consult=6h,fact_charge=2d,fact_ward_census=2d,"
+            "fact_clinic_session=2d,fact_admission_booking=2d,fact_drg_settlement=45d",
+            "Per table: beyond this age of its newest row a panel is marked stale (m, h, d)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -52,6 +52,30 @@ def build_demo(db: str | None, scale: str, seed: int, as_of=None, dirty: bool = 
     return timings
 
 
+DEMO_PASSWORD = "demo"
+
+
+def ensure_demo_users(db) -> list[tuple[str, str]]:
+    """Demo logins (password `demo`), written to the users file only if it does not exist."""
+    from cockpit.auth import load_users, save_user, users_path
+    from warehouse.engine import open_warehouse
+
+    wanted = [("director", "leader", "院长", None), ("finance", "finance", "医保办", None),
+              ("engineer", "engineer", "信息中心", None), ("viewer", "viewer", "访客", None)]
+    if not users_path().exists():
+        wh = open_warehouse(db)
+        row = wh.query_rows("SELECT dept_id FROM dim_department d JOIN dim_campus c USING "
+                            "(campus_id) WHERE dept_type = 'clinical' AND has_ward AND "
+                            "campus_type = 'main' ORDER BY dept_id LIMIT 1")
+        wh.close()
+        for user, role, name, _ in wanted:
+            save_user(user, DEMO_PASSWORD, role, name)
+        if row:
+            save_user("head", DEMO_PASSWORD, "dept_head", "科主任", [row[0][0]])
+    return [(u.username, u.role + (f" {','.join(u.departments)}" if u.departments else ""))
+            for u in load_users().values()]
+
+
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
@@ -81,11 +105,12 @@ def register(app: typer.Typer) -> None:
             build_demo(db, scale, seed, pinned, dirty, console)
         if no_serve:
             return
-        try:
-            from cockpit.server import serve
-        except ModuleNotFoundError:
-            console.print("[yellow]The cockpit web UI is not built yet[/] (see the README's "
-                          "status). The data is ready: try\n  cockpit query --metric "
-                          "opd_ed_visits --metric discharges --grain day --format table")
-            return
+        from cockpit.server import serve
+
+        logins = ensure_demo_users(db)
+        console.print(f"\n[bold green]cockpit:[/] http://127.0.0.1:{port}/")
+        for user, role in logins:
+            console.print(f"  login [bold]{user}[/] / password [bold]{DEMO_PASSWORD}[/] ({role})")
+        console.print("  a simulated feed drops new visits, admissions, operations and charges "
+                      "into ./inbox every minute; Ctrl+C stops")
         serve(db=db, port=port, demo=True)

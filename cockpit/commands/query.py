@@ -69,7 +69,19 @@ def register(app: typer.Typer) -> None:
         from metrics.service import make_spec, run
         from warehouse.engine import open_warehouse
 
+        from metrics.plan import validate_spec
+        from metrics.registry import load_model
+
         spec = make_spec(metric, by, grain, start, end, parse_where(where), as_of)
+        validate_spec(load_model(), spec)  # bad input is reported before touching the data
+        server = _server_for(db)
+        if server is not None and not labels:
+            rows, text = ask_server(server, metric, by, grain, start, end, parse_where(where),
+                                    as_of, explain)
+            if explain:
+                typer.echo(text, err=fmt != "table")
+            _print_rows(rows, fmt, spec)
+            return
         wh = open_warehouse(db, read_only=True)
         result = run(spec, wh=wh)
         frame = result.frame
@@ -79,18 +91,67 @@ def register(app: typer.Typer) -> None:
             frame = add_labels(wh, frame, spec.by)
         if explain:
             typer.echo(result.explain(wh.dialect), err=fmt != "table")
-        if fmt == "json":
-            typer.echo(json.dumps(rows_as_json(frame), ensure_ascii=False))
-        elif fmt == "csv":
-            typer.echo(frame.to_csv(index=False).rstrip("\n"))
-        else:
-            from rich.console import Console
-            from rich.table import Table
+        _print_rows(rows_as_json(frame), fmt, spec)
 
-            t = Table(show_lines=False)
-            for c in frame.columns:
-                t.add_column(str(c), justify="right" if c in spec.metrics else "left")
-            for row in rows_as_json(frame):
-                t.add_row(*["" if v is None else (f"{v:,.4g}" if isinstance(v, float) else
-                                                  str(v)) for v in row.values()])
-            Console().print(t)
+
+def _print_rows(rows: list[dict], fmt: str, spec) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        if rows:
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        typer.echo(buf.getvalue().rstrip("\n"))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(show_lines=False)
+    for c in (rows[0] if rows else {}):
+        t.add_column(str(c), justify="right" if c in spec.metrics else "left")
+    for row in rows:
+        t.add_row(*["" if v is None else (f"{v:,.4g}" if isinstance(v, float) else str(v))
+                    for v in row.values()])
+    Console().print(t)
+
+
+def _server_for(db: str | None) -> dict | None:
+    """The running local server that owns this warehouse, if any (DESIGN.md decision 4)."""
+    from pathlib import Path
+
+    from cockpit.server import running_server
+    from warehouse.engine import parse_target
+
+    info = running_server()
+    if info is None:
+        return None
+    _, location = parse_target(db)
+    same = Path(location).resolve() == Path(info.get("db", "")).resolve()
+    return info if same else None
+
+
+def ask_server(info: dict, metrics, by, grain, start, end, where, as_of, explain):
+    """POST the query to the server's local API; same JSON rows as the CLI."""
+    import urllib.error
+    import urllib.request
+
+    from warehouse.errors import QueryError
+
+    body = json.dumps({"metrics": list(metrics), "by": list(by), "grain": grain,
+                       "from": start, "to": end, "where": where, "as_of": as_of,
+                       "explain": explain}).encode()
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{info['port']}/api/query", data=body, method="POST",
+        headers={"Content-Type": "application/json", "X-Cockpit-Token": info["token"]})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            out = json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        raise QueryError(json.loads(e.read() or b"{}").get("error", str(e))) from None
+    return out["rows"], out.get("explain", "")

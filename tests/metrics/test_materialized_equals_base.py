@@ -140,7 +140,8 @@ def queries(draw, model):
 
 
 @settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 25)), deadline=None,
-          database=None, suppress_health_check=list(HealthCheck))
+          database=None, derandomize=not os.environ.get("HYPOTHESIS_RANDOM"),
+          suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_random_queries_materialized_equals_base(gen_wh, model, data):
     spec = data.draw(queries(model))

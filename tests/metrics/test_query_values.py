@@ -123,6 +123,17 @@ def test_ytd_by_month_and_cumulative_metric_agree(q):
     assert df["opd_visits_ytd"].tolist() == [2, 6]
 
 
+def test_cumulative_on_a_range_without_rows(q):
+    # nothing in May 2025 (V11 is on 4/2): month-to-date is 0 every day, and by department
+    # there is no row at all — not a crash
+    total = q(["opd_visits:mtd"], grain="day", start="2025-05-01", end="2025-05-02")
+    assert total["opd_visits:mtd"].tolist() == [0, 0]
+    by = q(["opd_visits:mtd"], by=["department"], grain="day", start="2025-05-01",
+           end="2025-05-02")
+    assert by.empty
+    assert list(by.columns) == ["period", "department", "opd_visits:mtd"]
+
+
 # -- period comparison ----------------------------------------------------------------------
 def test_yoy_and_pop(q):
     df = q(["opd_visits", "opd_visits:yoy", "opd_visits:yoy_diff", "opd_visits:yoy_growth",

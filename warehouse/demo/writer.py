@@ -2,7 +2,7 @@
 
 One file per table (`<table>.parquet` or `<table>.csv`) and `_manifest.csv` with the source's
 own count per table and partition date (`table,date,rows,amount`; dimensions have an empty
-date). CSV follows the contract: UTF-8 with a header, timestamps `YYYY-MM-DD HH:MM:SS`, dates
+date; a fact with undated rows - dirty mode - also gets its whole-table total, date empty). CSV follows the contract: UTF-8 with a header, timestamps `YYYY-MM-DD HH:MM:SS`, dates
 `YYYY-MM-DD`, booleans true/false, money with 2 decimals, empty = null. Tables listed in
 `gbk_tables` are written in GBK, as some hospital systems still export.
 
@@ -64,6 +64,8 @@ class _Manifest:
     def __init__(self):
         self.rows: dict = defaultdict(int)
         self.amount: dict = defaultdict(float)
+        self.total_rows: dict = defaultdict(int)
+        self.total_amount: dict = defaultdict(float)
 
     def add(self, table: str, df: pd.DataFrame) -> None:
         t = TABLES[table]
@@ -71,6 +73,9 @@ class _Manifest:
             self.rows[(table, "")] += len(df)
             return
         cols = {"day": pc.fill_null(partition_days(table, df).cast(pa.string()), "")}
+        if t.amount_column:
+            self.total_amount[table] += float(df[t.amount_column].sum())
+        self.total_rows[table] += len(df)
         if t.amount_column:
             cols["amt"] = pa.array(df[t.amount_column].to_numpy(dtype=float), from_pandas=True)
         aggs = [("day", "count")] + ([("amt", "sum")] if t.amount_column else [])
@@ -81,14 +86,18 @@ class _Manifest:
                 self.amount[(table, d)] += float(res["amt_sum"][i] or 0.0)
 
     def frame(self) -> pd.DataFrame:
+        """Manifest rows. A fact's rows without any partition date cannot sit under a day:
+        the source then also states its whole-table total (date empty, as the reconciler
+        reads it), so what it sent is still fully counted."""
         rows = []
         for (table, d), n in sorted(self.rows.items(), key=lambda kv: (
                 LOAD_ORDER.index(kv[0][0]), kv[0][1])):
-            amt = f"{self.amount[(table, d)]:.2f}" if TABLES[table].amount_column and d != "" \
-                else ""
-            if TABLES[table].amount_column and d == "" and TABLES[table].kind == "fact":
-                amt = f"{self.amount[(table, d)]:.2f}"
-            rows.append((table, d, n, amt))
+            t = TABLES[table]
+            if d == "" and t.kind == "fact":
+                n, amount = self.total_rows[table], self.total_amount[table]
+            else:
+                amount = self.amount[(table, d)]
+            rows.append((table, d, n, f"{amount:.2f}" if t.amount_column else ""))
         return pd.DataFrame(rows, columns=["table", "date", "rows", "amount"])
 
 

@@ -1,0 +1,105 @@
+"""The cockpit's one door to numbers: `metrics.query` with the signed-in user's department
+scope and a result cache keyed by the normalised query and the data version.
+
+Pages and callbacks call `q(...)`; they never open the warehouse or apply scopes themselves.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pandas as pd
+
+from warehouse import settings as wsettings
+
+_state: dict = {}
+_version_lock = threading.Lock()
+
+
+def configure(wh, model, cache=None) -> None:
+    """Called once by the server: the warehouse handle, the model, and a flask-caching Cache."""
+    _state.update(wh=wh, model=model, cache=cache, version=None, version_at=0.0)
+
+
+def warehouse():
+    return _state["wh"]
+
+
+def model():
+    if "model" not in _state:
+        from metrics.registry import load_model
+
+        _state["model"] = load_model()
+    return _state["model"]
+
+
+def data_version() -> str:
+    """Changes only when data changed: the last load and the last refresh that built
+    something. Re-read at most once a second."""
+    with _version_lock:
+        if time.monotonic() - _state.get("version_at", 0.0) > 1.0 or not _state.get("version"):
+            from metrics.materialize import data_version as refresh_version
+            from warehouse.loader import last_load_id
+
+            wh = warehouse()
+            _state["version"] = f"{last_load_id(wh)}/{refresh_version(wh)}"
+            _state["version_at"] = time.monotonic()
+        return _state["version"]
+
+
+def invalidate_version() -> None:
+    with _version_lock:
+        _state["version_at"] = 0.0
+
+
+def now() -> dt.datetime:
+    """The hospital's now, to the minute (so live queries share cache entries)."""
+    return wsettings.hospital_now().replace(second=0)
+
+
+def q(metrics, by=(), grain=None, start=None, end=None, where=None, as_of=None,
+      scope="user") -> pd.DataFrame:
+    """A semantic query for the current user. `scope="user"` applies the signed-in user's
+    departments (the default; a page cannot widen it), `None` only for server jobs."""
+    from metrics.service import make_spec, run
+
+    from .auth import current_scope
+
+    if scope == "user":
+        scope = current_scope()
+    spec = make_spec(metrics, by, grain, start, end, where, as_of or now(), scope)
+    cache = _state.get("cache")
+    key = None
+    if cache is not None:
+        key = "q:" + data_version() + ":" + repr(spec)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit.copy()
+    frame = run(spec, wh=warehouse(), model=model()).frame
+    if cache is not None:
+        cache.set(key, frame)
+    return frame
+
+
+def labels(dim: str) -> dict[str, str]:
+    """id → name for an organisation / DRG dimension (cached per data version)."""
+    from sqlglot import exp
+
+    from metrics.dialects import render
+    from metrics.dimensions import ORG_LOOKUPS
+
+    cache_key = ("labels", dim, data_version())
+    memo = _state.setdefault("labels", {})
+    if cache_key not in memo:
+        if dim in ORG_LOOKUPS:
+            table, key, label, _ = ORG_LOOKUPS[dim]
+            df = warehouse().query_df(render(exp.select(exp.alias_(exp.column(key), "k"),
+                                                        exp.alias_(exp.column(label), "v"))
+                                             .from_(table), warehouse().dialect))
+            memo[cache_key] = dict(zip(df["k"], df["v"]))
+        elif dim in model().enums:
+            memo[cache_key] = dict(model().enums[dim].values)
+        else:
+            memo[cache_key] = {}
+    return memo[cache_key]

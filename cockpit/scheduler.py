@@ -1,0 +1,86 @@
+"""Background jobs of the serving process (APScheduler 3): load the inbox and refresh every
+minute, the demo feed, and whatever later modules add (alerts, forecasts).
+
+A job never overlaps itself (max_instances=1, coalesce); a failure is logged, recorded in
+`_job_log` (the health page shows it), retried with backoff (10 s, 20 s, 40 s … at most
+5 min), and never takes the server down.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import traceback
+from typing import Callable
+
+log = logging.getLogger("cockpit.scheduler")
+
+_JOB_LOG_DDL = ("CREATE TABLE IF NOT EXISTS _job_log (job VARCHAR, started_at TIMESTAMP, "
+                "finished_at TIMESTAMP, seconds DOUBLE, status VARCHAR, detail VARCHAR, "
+                "error VARCHAR)")
+MAX_BACKOFF = 300
+
+
+class Jobs:
+    """The server's scheduler. `add(name, fn, seconds)`; `fn()` returns a short detail."""
+
+    def __init__(self, wh):
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.wh = wh
+        self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+            "max_instances": 1, "coalesce": True, "misfire_grace_time": 30})
+        self.failures: dict[str, int] = {}
+        self.locks: dict[str, threading.Lock] = {}
+        wh.execute(_JOB_LOG_DDL)
+
+    def add(self, name: str, fn: Callable[[], str | None], seconds: int,
+            run_now: bool = True) -> None:
+        self.locks[name] = threading.Lock()
+        self.scheduler.add_job(self._run, "interval", seconds=seconds, id=name,
+                               args=[name, fn], next_run_time=dt.datetime.now(dt.timezone.utc)
+                               if run_now else None)
+
+    def _run(self, name: str, fn) -> None:
+        lock = self.locks[name]
+        if not lock.acquire(blocking=False):  # a retry and the interval run met: skip one
+            return
+        started, t0 = dt.datetime.now(), time.perf_counter()
+        try:
+            detail = fn()
+            self._record(name, started, t0, "ok", detail, None)
+            self.failures[name] = 0
+        except Exception as e:  # noqa: BLE001 - a job's failure must not stop the server
+            n = self.failures.get(name, 0) + 1
+            self.failures[name] = n
+            delay = min(10 * 2 ** (n - 1), MAX_BACKOFF)
+            log.error("job %s failed (%d in a row), retrying in %ds: %s", name, n, delay, e)
+            self._record(name, started, t0, "failed", f"retry in {delay}s",
+                         "".join(traceback.format_exception_only(type(e), e)).strip())
+            self.scheduler.add_job(self._run, "date", args=[name, fn],
+                                   run_date=dt.datetime.now(dt.timezone.utc)
+                                   + dt.timedelta(seconds=delay),
+                                   id=f"{name}-retry", replace_existing=True)
+        finally:
+            lock.release()
+
+    def _record(self, name, started, t0, status, detail, error) -> None:
+        try:
+            self.wh.execute("INSERT INTO _job_log VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                name, started, dt.datetime.now(), time.perf_counter() - t0, status,
+                (detail or "")[:2000], error])
+        except Exception as e:  # noqa: BLE001
+            log.error("cannot record job %s: %s", name, e)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+
+
+def recent(wh, limit: int = 50):
+    """The latest job runs, newest first (for the health page)."""
+    wh.execute(_JOB_LOG_DDL)
+    return wh.query_df("SELECT * FROM _job_log ORDER BY started_at DESC LIMIT ?", [limit])
