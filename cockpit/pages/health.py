@@ -5,9 +5,9 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, html
 
-from .. import state
-from ..health import health_json
-from ..i18n import t
+from cockpit import state
+from cockpit.health import health_json
+from cockpit.i18n import t
 
 dash.register_page(__name__, path="/health-page", name="运行状态", title_key="nav_health",
                    order=95)
