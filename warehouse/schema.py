@@ -222,7 +222,8 @@ def change_log_view_sql(dialect: str = "duckdb") -> str:
     parts = []
     for name in LOAD_ORDER:
         t = TABLES[name]
-        key = " || '|' || ".join(f"CAST({k} AS VARCHAR)" for k in t.primary_key)
+        keys = [f"CAST({k} AS VARCHAR)" for k in t.primary_key]  # concat(): `||` is OR on StarRocks
+        key = keys[0] if len(keys) == 1 else "concat(" + ", '|', ".join(keys) + ")"
         for c in tracked_columns(t):
             o, n = "old_" + c, "new_" + c
             cond = (f"{o} IS DISTINCT FROM {n}" if t.kind == "dimension"

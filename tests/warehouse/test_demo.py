@@ -126,6 +126,7 @@ def test_visits_appointments_and_slots(t):                     # invariant 4
     held = s[s.session_status == "held"]
     assert held.patients_seen.sum() == (v.visit_type.eq("outpatient") & v.seen_ts.notna()).sum()
     assert (s[s.session_status == "cancelled"].patients_seen == 0).all()
+    assert (held.slots_booked >= held.patients_seen).mean() > 0.8
     assert s.loc[s.session_status == "cancelled", "cancel_notice_hours"].notna().all()
     op = v[v.visit_type == "outpatient"]
     assert 0.75 <= op.is_appointment.mean() <= 0.85

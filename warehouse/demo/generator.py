@@ -96,7 +96,7 @@ def generate_chunks(scale: str, seed: int = 42, as_of: datetime | None = None,
     >>> next(chunks)[0]
     'dim_campus'
     """
-    as_of = (as_of or settings.hospital_now()).replace(microsecond=0)
+    as_of = _local_naive(as_of)
     h = hospital.build(scale, seed, as_of)
     for n, (table, df) in enumerate(_all(h)):
         out = conform(table, df)
@@ -107,6 +107,15 @@ def generate_chunks(scale: str, seed: int = 42, as_of: datetime | None = None,
                     faults.setdefault(table, {}).setdefault(k, 0)
                     faults[table][k] += c
         yield table, out
+
+
+def _local_naive(as_of: datetime | None) -> datetime:
+    """as_of as a naive timestamp in the hospital's time zone (the contract's convention)."""
+    if as_of is None:
+        return settings.hospital_now()
+    if as_of.tzinfo is not None:
+        as_of = as_of.astimezone(settings.hospital_tz()).replace(tzinfo=None)
+    return as_of.replace(microsecond=0)
 
 
 def _all(h):

@@ -183,11 +183,21 @@ def generate(h: Hospital, first, last, key: str) -> tuple[pd.DataFrame, pd.DataF
     s = _sessions(rng, h, days, lam, clinics)
     v = pd.concat([_clinic_visits(rng, h, s), _emergency_visits(rng, h, days)], ignore_index=True)
     v = v.sort_values("visit_ts", kind="stable").reset_index(drop=True)
+    registered = _registrations(h, v)
     v = _cut_at_now(h, v)
     n_pat = max(int(h.visits_per_day * 365 * h.scale.patients_per_visit), 1000)
     v.insert(0, "visit_id", ids("V" + key, np.arange(len(v)), 7))
     v.insert(1, "patient_id", ids("P", (n_pat * rng.random(len(v)) ** 1.5).astype(np.int64), 9))
-    return _session_table(rng, s, v, key), v
+    return _session_table(rng, s, v, registered, key), v
+
+
+def _registrations(h: Hospital, v: pd.DataFrame) -> pd.Series:
+    """Registrations per session known at as_of: every appointment (booked in advance, even
+    for later today) and the same-day registrations made so far."""
+    known = v.is_appointment.to_numpy() | (v.visit_ts <= pd.Timestamp(h.as_of)).to_numpy()
+    clinic = v[(v.session_row.to_numpy() >= 0) & known]
+    appts = clinic.is_appointment.groupby(clinic.session_row).sum()
+    return pd.DataFrame({"registered": clinic.groupby("session_row").size(), "appointments": appts})
 
 
 def _cut_at_now(h: Hospital, v: pd.DataFrame) -> pd.DataFrame:
@@ -199,16 +209,21 @@ def _cut_at_now(h: Hospital, v: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
-def _session_table(rng, s: pd.DataFrame, v: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Session rows with their counts taken from the visits actually drawn."""
+def _session_table(rng, s: pd.DataFrame, v: pd.DataFrame, registered: pd.DataFrame,
+                   key: str) -> pd.DataFrame:
+    """Session rows with their counts taken from the visits actually drawn.
+
+    Registrations (appointments, their no-shows, same-day registrations) take the released
+    slots; those beyond them are 加号 (extra numbers), so slots_booked ≤ slots_total and
+    registrations = slots_booked + 加号 (§14.3 invariant 4)."""
     clinic = v[v.session_row >= 0]
     seen = clinic[clinic.seen_ts.notna()].groupby("session_row").size()
-    appts = clinic[clinic.is_appointment].groupby("session_row").size()
     s = s.copy()
     s["patients_seen"] = seen.reindex(s.index, fill_value=0).to_numpy()
-    booked = appts.reindex(s.index, fill_value=0).to_numpy()
-    booked = booked + rng.binomial(booked, NO_SHOW)                       # no-shows keep the slot
+    reg = registered.reindex(s.index, fill_value=0)
+    no_shows = rng.binomial(reg.appointments.to_numpy().astype(np.int64), NO_SHOW)
     cap = np.rint(s.capacity.to_numpy() * rng.uniform(0.9, 1.2, len(s))).astype(np.int64)
+    booked = np.minimum(reg.registered.to_numpy() + no_shows, cap)
     cancelled = s.cancelled.to_numpy()
     booked = np.where(cancelled, rng.binomial(cap, 0.6), booked)
     notice = np.where(rng.random(len(s)) < 0.3, rng.uniform(1, 24, len(s)),
@@ -221,7 +236,7 @@ def _session_table(rng, s: pd.DataFrame, v: pd.DataFrame, key: str) -> pd.DataFr
         "dept_id": s.dept_id.to_numpy(),
         "doctor_id": s.doctor_id.to_numpy(),
         "session_type": s.session_type.to_numpy(),
-        "slots_total": np.maximum(cap, booked),
+        "slots_total": cap,
         "slots_booked": booked.astype(np.int64),
         "patients_seen": s.patients_seen.to_numpy().astype(np.int64),
         "session_status": np.where(cancelled, "cancelled", "held"),
