@@ -3,6 +3,8 @@
 Keys are dotted by area (``nav.``, ``filter.``, ``panel.``, ``fresh.``, ``export.``, ``login.``,
 ``theme.``, ``common.``, ``compare.``, ``band.``, ``grain.``, ``dim.``, ``chart.``, ``quadrant.``).
 A missing key falls back to Chinese, then to the key itself: a page never crashes on a label.
+A few flat keys the shell already uses (``nav_health``, ``export_xlsx``, ``period_day`` …) are
+aliases of the dotted ones (`ALIASES`).
 
 >>> t("nav.overview"), t("nav.overview", "en")
 ('总览', 'Overview')
@@ -201,6 +203,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {k: v[1] for k, v in _PAIRS.items()},
 }
 
+# Flat keys the shell and pages already call (dotted keys above are canonical).
+ALIASES: dict[str, str] = {
+    "app_title": "app.title", "all_campuses": "filter.all_campuses", "logout": "login.logout",
+    "login": "login.title", "username": "login.username", "password": "login.password",
+    "yoy": "filter.yoy", "pop": "filter.pop", "stale": "fresh.stale",
+    "data_as_of": "fresh.as_of", "last_load": "fresh.last_load", "no_data": "fresh.no_data",
+    "export_csv": "export.csv", "export_xlsx": "export.excel", "export_excel": "export.excel",
+    "period": "filter.period", "campus": "filter.campus", "period_custom": "filter.custom",
+    **{f"period_{g}": f"grain.{g}" for g in ("hour", "day", "week", "month", "quarter", "year")},
+    **{k.replace(".", "_", 1): k for k in _PAIRS if k.split(".")[0] in ("nav", "theme", "panel")},
+}
+
 #: the model's `panel` values (themes/*.yaml) → panel keys above
 PANEL_KEYS = {
     "今日运行": "panel.today",
@@ -228,6 +242,7 @@ def t(key: str, lang: str = DEFAULT_LANG, **kwargs: Any) -> str:
     >>> t("filter.yoy", "en"), t("no.such.key"), t("common.top_n", n=10)
     ('YoY', 'no.such.key', '前10名')
     """
+    key = key if key in STRINGS[DEFAULT_LANG] else ALIASES.get(key, key)
     text = STRINGS[norm_lang(lang)].get(key) or STRINGS[DEFAULT_LANG].get(key) or key
     if kwargs:
         try:
