@@ -110,7 +110,7 @@ def fmt_number(value: Any, fmt: str = "integer", lang: str = "zh", *, compact: b
         text = _group(pct, d)
         return f"{'' if float(text.replace(',', '')) == 0 else sign}{text}%"
     if fmt == "yuan":
-        d = (2 if a < 1e4 else 0) if decimals is None else decimals
+        d = (2 if round(a, 2) < 1e4 else 0) if decimals is None else decimals
         body = _scaled(a, d, lang, compact)
         return f"{sign if _nonzero(body) else ''}¥{body}"
     d = _BASE_DECIMALS.get(fmt, 2) if decimals is None else decimals
@@ -290,12 +290,13 @@ _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 
 
 def to_datetime(d: Any) -> dt.datetime | None:
-    """A naive datetime from a date, datetime, pandas Timestamp, numpy datetime64 or ISO text.
+    """A datetime from a date, datetime, pandas Timestamp, numpy datetime64 or ISO text
+    (None for None / NaN / NaT / unparsable text).
 
     >>> to_datetime("2026-11-25")
     datetime.datetime(2026, 11, 25, 0, 0)
     """
-    if d is None:
+    if d is None or d != d:  # None, NaN, NaT
         return None
     if hasattr(d, "to_pydatetime"):  # pandas Timestamp (NaT has no real date)
         try:
@@ -303,7 +304,7 @@ def to_datetime(d: Any) -> dt.datetime | None:
         except (ValueError, TypeError):
             return None
     if isinstance(d, dt.datetime):
-        return d.replace(tzinfo=None) if d.tzinfo is None else d
+        return d  # an aware time stays in its own zone (the hospital's, from the server)
     if isinstance(d, dt.date):
         return dt.datetime(d.year, d.month, d.day)
     if isinstance(d, str):

@@ -295,13 +295,13 @@ def starrocks_mv_ddl(model, fact: Fact, mat: Materialization) -> str:
                     "every row before filtering; SPJG rewrite does not apply, the metric "
                     "queries wrap this body for StarRocks's text-based rewrite (v3.3+)")
     head += [_comment(x) for x in notes]
-    return ("\n".join(head) + "\n"
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {table}\n"
+    # the notes go between the clauses and AS: the statement still starts with CREATE
+    return (f"CREATE MATERIALIZED VIEW IF NOT EXISTS {table}\n"
             f"COMMENT \"{fact.zh or fact.name}: {mat.name} ({mat.grain})\"\n"
             + partition
             + f"DISTRIBUTED BY HASH({key})\n"
             f"REFRESH ASYNC EVERY (INTERVAL {int(n)} {unit.upper()})\n"
-            + _properties(props) + "\nAS\n"
+            + _properties(props) + "\n" + "\n".join(head) + "\nAS\n"
             + render(select, "starrocks", pretty=True) + ";")
 
 

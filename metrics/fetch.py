@@ -137,11 +137,20 @@ def _open_sql(model, unit: Unit, spec: QuerySpec, start, end) -> exp.Select:
 
 
 def mv_state(wh) -> dict[str, dict]:
-    """Materializations built and healthy, by table name."""
+    """Materializations built and healthy, by table name (re-read at most once a second;
+    `refresh` forgets it at once)."""
+    import time
+
+    cached = getattr(wh, "_mv_state_cache", None)
+    if cached is not None and time.monotonic() - cached[0] < 1.0:
+        return cached[1]
     if not wh.table_exists("_mv_state"):
-        return {}
-    df = wh.query_df("select name, grain, rows, data_version from _mv_state where status = 'ok'")
-    return {r["name"]: dict(r) for r in df.to_dict("records")}
+        state = {}
+    else:
+        rows = wh.query_rows("select name, grain, rows from _mv_state where status = 'ok'")
+        state = {n: {"name": n, "grain": g, "rows": r} for n, g, r in rows}
+    wh._mv_state_cache = (time.monotonic(), state)
+    return state
 
 
 def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,

@@ -258,6 +258,7 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
                 res = MvResult(table, "failed", 0, 0, time.perf_counter() - t0, str(e))
             report.results.append(res)
             _record(wh, fact, mat, table, sig, load_id, res, st)
+    wh._mv_state_cache = None
     changed = [r for r in report.results if r.mode in ("full", "incremental")]
     previous = data_version(wh)
     report.data_version = (f"{load_id}.{hashlib.sha256(json.dumps(sorted(r.name for r in changed)).encode()).hexdigest()[:6]}"

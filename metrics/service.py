@@ -93,7 +93,12 @@ def run(spec: QuerySpec, *, wh=None, model=None, use_mvs: bool = True) -> Result
     result = Result(pd.DataFrame(), spec)
     keys = ["_bucket"] + list(spec.by)
     out: pd.DataFrame | None = None
+    plain = [t for t in spec.metrics if _resolve(model, t)[1] is None]
+    if len(plain) > 1:  # metrics without a transform share one fetch (one SQL per fact)
+        out = _plain_values(wh, model, spec, plain, result, use_mvs)
     for token in spec.metrics:
+        if out is not None and token in out.columns:
+            continue
         col = _compute(wh, model, spec, token, result, use_mvs)
         col = col.rename(columns={"_value": token})
         out = col if out is None else out.merge(col, on=keys, how="outer")
@@ -160,6 +165,19 @@ def _values(wh, model, spec, metric_id, start, end, result, use_mvs, label,
     return frame[["_bucket"] + list(s.by) + ["_value"]]
 
 
+def _plain_values(wh, model, spec, tokens, result, use_mvs) -> pd.DataFrame:
+    names: set[str] = set()
+    for t in tokens:
+        names |= measures_of(model, _resolve(model, t)[0])
+    fetched = fetch(wh, model, spec, names, spec.start, spec.end, use_mvs=use_mvs)
+    result.fetches.append((", ".join(tokens), fetched))
+    frame = measure_values(wh, model, spec, fetched, spec.start, spec.end)
+    out = frame[["_bucket"] + list(spec.by)].copy()
+    for t in tokens:
+        out[t] = metric_values(model, _resolve(model, t)[0], frame).to_numpy()
+    return out
+
+
 def _check_additive(model, metric_id: str, token: str) -> None:
     for name in measures_of(model, metric_id):
         agg = model.measures[name][1].agg
@@ -197,8 +215,9 @@ def _cumulative(wh, model, spec, metric_id, period: str, result, use_mvs) -> pd.
     frame["_value"] = metric_values(model, metric_id, frame).to_numpy()
     if spec.grain is not None:
         first = bucket_start(spec.start, spec.grain)
-        frame = frame[[(b.date() if isinstance(b, pd.Timestamp) else b) >= first
-                       for b in frame["_bucket"]]]
+        keep = [(b.date() if isinstance(b, pd.Timestamp) else b) >= first
+                for b in frame["_bucket"]]
+        frame = frame.loc[pd.Series(keep, index=frame.index, dtype=bool)]
     return frame[["_bucket"] + list(spec.by) + ["_value"]]
 
 

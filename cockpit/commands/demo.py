@@ -19,22 +19,20 @@ def build_demo(db: str | None, scale: str, seed: int, as_of=None, dirty: bool = 
 
     from metrics.materialize import refresh
     from metrics.registry import load_model
-    from warehouse.demo import generate, write_delivery
+    from warehouse.demo import generate_chunks, write_delivery
     from warehouse.engine import open_warehouse
     from warehouse.loader import load_delivery
 
     say = console.print if console else (lambda *a, **k: None)
     timings = {}
-    t0 = time.perf_counter()
-    tables = generate(scale, seed=seed, as_of=as_of, dirty=dirty)
-    timings["generate"] = time.perf_counter() - t0
-    say(f"[green]generated[/] the {scale} hospital in {timings['generate']:.1f}s")
     wh = open_warehouse(db)
     with tempfile.TemporaryDirectory(prefix="cockpit-demo-") as tmp:
         t0 = time.perf_counter()
-        folder = write_delivery(tables, Path(tmp), fmt="parquet")
-        timings["write"] = time.perf_counter() - t0
-        del tables
+        # streamed month by month, so memory stays bounded at every preset
+        folder = write_delivery(generate_chunks(scale, seed=seed, as_of=as_of, dirty=dirty),
+                                Path(tmp), fmt="parquet")
+        timings["generate"] = time.perf_counter() - t0
+        say(f"[green]generated[/] the {scale} hospital in {timings['generate']:.1f}s")
         t0 = time.perf_counter()
         report = load_delivery(wh, Path(folder), progress=console is not None)
         timings["load"] = time.perf_counter() - t0

@@ -9,8 +9,8 @@ Values on screen are pre-formatted by `cockpit.formatting` (万/亿, %, ¥) into
 
 >>> import pandas as pd
 >>> f = pd.DataFrame({"department": ["D1", "D2"], "discharges": [5, 9]})
->>> bar_ranking(f, "department", "discharges").data[0].customdata[0]
-'D2'
+>>> bar_ranking(f, "department", "discharges").data[0].customdata.tolist()
+['D2', 'D1']
 """
 from ._common import empty_figure, nice_ticks, value_axis
 from .bars import bar_ranking, breakdown_bar, donut, stacked_bar

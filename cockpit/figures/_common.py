@@ -2,14 +2,47 @@
 period ticks, category names and hover templates."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any, Iterable
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from ..formatting import fmt_number, fmt_period, fmt_ticks, to_datetime, to_float
 from ..i18n import t
 from .theme import palette, theme_layout
+
+
+def _array(v: Any) -> Any:
+    """A list as a numpy array (plotly validates arrays ~5× faster than Python lists)."""
+    if not isinstance(v, (list, tuple)) or not v:
+        return v
+    try:
+        a = np.asarray(v)
+    except ValueError:  # ragged
+        return list(v)
+    if a.dtype != object:
+        return a
+    flat = [x for x in (a.ravel() if a.ndim else [])]
+    if all(x is None or isinstance(x, (int, float, np.number)) for x in flat):
+        return a.astype(float)  # None → nan, drawn as a gap
+    if all(x is None or isinstance(x, (dt.date, np.datetime64)) for x in flat):
+        return pd.to_datetime(pd.Series(flat)).to_numpy().reshape(a.shape)
+    return list(v)
+
+
+_DATA_ARRAYS = {"x", "y", "z", "text", "hovertext", "customdata", "labels", "values", "width",
+                "measure", "base"}
+
+
+def trace(kind: str, **props: Any) -> dict:
+    """A trace as a dict (``{"type": kind, ...}``) with its top-level lists as numpy arrays:
+    building a figure from dicts and arrays is ~4× faster than from ``go.Scatter`` with lists.
+    """
+    return {"type": kind, **{k: _array(v) if k in _DATA_ARRAYS else v
+                             for k, v in props.items()}}
 
 
 def merge(base: dict, extra: dict) -> dict:
@@ -67,15 +100,18 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 
 def value_axis(values: Iterable[Any], fmt: str, lang: str, *, include_zero: bool = False,
-               extra: Iterable[Any] = ()) -> dict:
+               extra: Iterable[Any] = (), pad: float = 0.0) -> dict:
     """Axis settings with pre-formatted tick labels (万/亿 cannot be done by d3 formats).
 
-    The range is padded to the outer ticks so every tick label is shown.
+    The range runs to the outer ticks so every tick label is shown; ``pad`` widens the data
+    span first (a fraction of it: room for bubbles at the edges).
     """
     nums = [v for v in (to_float(x) for x in list(values) + list(extra)) if v is not None]
     if not nums:
         return {}
     lo, hi = min(nums), max(nums)
+    if pad:
+        lo, hi = lo - (hi - lo) * pad, hi + (hi - lo) * pad
     if include_zero:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     ticks = nice_ticks(lo, hi)
@@ -83,7 +119,7 @@ def value_axis(values: Iterable[Any], fmt: str, lang: str, *, include_zero: bool
             "range": [ticks[0], ticks[-1]]}
 
 
-def period_ticks(periods: list, grain: str | None, lang: str, max_ticks: int = 12) -> dict:
+def period_ticks(periods: list, grain: str | None, lang: str, max_ticks: int = 8) -> dict:
     """Date-axis ticks labelled by ``fmt_period`` (year shown on the first tick and when the
     year changes), thinned to at most ``max_ticks``."""
     xs = [to_datetime(p) for p in periods]

@@ -12,35 +12,31 @@ import plotly.graph_objects as go
 
 from ..formatting import fmt_number, fmt_period, to_float
 from ..i18n import t
-from ._common import as_list, empty_figure, formatted, hover, names_for, new_figure, \
-    value_axis
+from ._common import as_list, build, empty_figure, formatted, hover, names_for, trace, value_axis
 from .theme import palette
 
 
 def _bar_figure(ids: list, values: list, names: list, fmt: str, colours: Any, metric_name: str,
                 orientation: str, lang: str, theme: str, height: int | None,
                 reverse_categories: bool) -> go.Figure:
-    fig = new_figure(theme, height)
     text = formatted(values, fmt, lang)
     horizontal = orientation == "h"
-    fig.add_trace(go.Bar(
+    tr = trace("bar", 
         x=values if horizontal else names, y=names if horizontal else values,
         orientation=orientation, customdata=ids, text=text, textposition="outside",
         cliponaxis=False, marker={"color": colours}, name=metric_name,
-        hovertemplate=hover(f"%{{{'y' if horizontal else 'x'}}}", f"{metric_name}: %{{text}}")))
+        hovertemplate=hover(f"%{{{'y' if horizontal else 'x'}}}", f"{metric_name}: %{{text}}"))
     value_ax = value_axis(values, fmt, lang, include_zero=True)
     cat_ax = {"type": "category", "categoryorder": "array", "categoryarray": names}
+    layout: dict = {"showlegend": False, "bargap": 0.25}
     if horizontal:
         if reverse_categories:
             cat_ax["autorange"] = "reversed"
-        fig.update_yaxes(**cat_ax)
-        fig.update_xaxes(**value_ax)
-        fig.update_layout(height=height or max(240, 28 * len(names) + 60))
+        layout.update(yaxis=cat_ax, xaxis=value_ax)
+        height = height or max(240, 28 * len(names) + 60)
     else:
-        fig.update_xaxes(**cat_ax)
-        fig.update_yaxes(**value_ax)
-    fig.update_layout(showlegend=False, bargap=0.25)
-    return fig
+        layout.update(xaxis=cat_ax, yaxis=value_ax)
+    return build(theme, [tr], layout, height)
 
 
 def bar_ranking(frame: pd.DataFrame, dim: str, metric: str, labels: dict | None = None,
@@ -54,7 +50,7 @@ def bar_ranking(frame: pd.DataFrame, dim: str, metric: str, labels: dict | None 
 
     >>> f = pd.DataFrame({"department": ["D1", "D2"], "discharges": [5, 9]})
     >>> fig = bar_ranking(f, "department", "discharges", {"D1": "心内科", "D2": "骨科"})
-    >>> list(fig.data[0].y), list(fig.data[0].customdata)
+    >>> fig.data[0].y.tolist(), fig.data[0].customdata.tolist()
     (['骨科', '心内科'], ['D2', 'D1'])
     """
     if frame is None or frame.empty or dim not in frame.columns or metric not in frame.columns:
@@ -82,7 +78,7 @@ def breakdown_bar(frame: pd.DataFrame, dim: str, metric: str, labels: dict | Non
     revenue by category or visits by weekday. ``dim="period"`` labels bars by ``grain``.
 
     >>> f = pd.DataFrame({"category": ["drug", "exam"], "revenue": [3e7, 1.2e8]})
-    >>> list(breakdown_bar(f, "category", "revenue", fmt="yuan").data[0].text)
+    >>> breakdown_bar(f, "category", "revenue", fmt="yuan").data[0].text.tolist()
     ['¥3,000.0万', '¥1.20亿']
     """
     if frame is None or frame.empty or dim not in frame.columns or metric not in frame.columns:
@@ -128,7 +124,7 @@ def stacked_bar(frame: pd.DataFrame, dim: str, metric: str, stack_dim: str,
         else names_for(dim_ids, labels)
     custom = [str(i) for i in dim_ids] if dim == "period" else dim_ids
     totals = pivot[stacks].sum(axis=1, min_count=1)
-    fig = new_figure(theme, height)
+    traces: list = []
     horizontal = orientation == "h"
     stack_names = names_for(stacks, stack_labels)
     for k, (s, sname) in enumerate(zip(stacks, stack_names)):
@@ -138,24 +134,23 @@ def stacked_bar(frame: pd.DataFrame, dim: str, metric: str, stack_dim: str,
         ys = shares if normalize else raw
         hover_text = [f"{fmt_number(v, fmt, lang)} ({fmt_number(sh, 'percent', lang)})"
                       for v, sh in zip(raw, shares)]
-        fig.add_trace(go.Bar(
+        traces.append(trace("bar", 
             x=ys if horizontal else names, y=names if horizontal else ys,
             orientation=orientation, name=sname, customdata=custom, text=hover_text,
             textposition="none", marker={"color": p["series"][k % len(p["series"])]},
             hovertemplate=hover(f"%{{{'y' if horizontal else 'x'}}}",
                                 f"{sname}: %{{text}}")))
-    fig.update_layout(barmode="stack", bargap=0.3, showlegend=True)
     sums = [to_float(v) for v in totals]
     value_ax = value_axis([0, 1] if normalize else sums, "percent" if normalize else fmt, lang,
                           include_zero=True)
     cat_ax = {"type": "category", "categoryorder": "array", "categoryarray": names}
+    layout = {"barmode": "stack", "bargap": 0.3, "showlegend": True}
     if horizontal:
-        fig.update_yaxes(autorange="reversed", **cat_ax)
-        fig.update_xaxes(**value_ax)
+        layout["legend"] = {"traceorder": "normal"}
+        layout.update(yaxis={"autorange": "reversed", **cat_ax}, xaxis=value_ax)
     else:
-        fig.update_xaxes(**cat_ax)
-        fig.update_yaxes(**value_ax)
-    return fig
+        layout.update(xaxis=cat_ax, yaxis=value_ax)
+    return build(theme, traces, layout, height)
 
 
 def donut(frame: pd.DataFrame, dim: str, metric: str, labels: dict | None = None,
@@ -167,7 +162,7 @@ def donut(frame: pd.DataFrame, dim: str, metric: str, labels: dict | None = None
     the hole unless ``center_text`` is given.
 
     >>> f = pd.DataFrame({"category": ["drug", "exam", "lab"], "revenue": [30, 50, 20]})
-    >>> list(donut(f, "category", "revenue").data[0].customdata)
+    >>> donut(f, "category", "revenue").data[0].customdata.tolist()
     ['exam', 'drug', 'lab']
     """
     if frame is None or frame.empty or dim not in frame.columns or metric not in frame.columns:
@@ -183,19 +178,18 @@ def donut(frame: pd.DataFrame, dim: str, metric: str, labels: dict | None = None
         ids, values, names = ids[:keep] + ["__other__"], values[:keep] + [rest], \
             names[:keep] + [t("common.other", lang)]
     total = sum(values)
-    fig = new_figure(theme, height)
-    fig.add_trace(go.Pie(
+    tr = trace("pie", 
         labels=names, values=values, customdata=ids, hole=0.58, sort=False,
-        direction="clockwise", text=formatted(values, fmt, lang), textinfo="percent",
+        direction="clockwise", text=formatted(values, fmt, lang),
+        texttemplate="%{percent:.1%}", insidetextorientation="horizontal",
         marker={"colors": [p["series"][i % len(p["series"])] for i in range(len(ids))],
                 "line": {"color": p["paper"], "width": 2}},
-        hovertemplate=hover("%{label}", "%{text} (%{percent})")))
-    fig.update_layout(showlegend=True, legend={"orientation": "v", "x": 1.02, "y": 0.5,
-                                               "yanchor": "middle"},
-                      annotations=[{"text": center_text if center_text is not None else
-                                    f"{t('common.total', lang)}<br><b>"
-                                    f"{fmt_number(total, fmt, lang)}</b>",
-                                    "showarrow": False, "x": 0.5, "y": 0.5,
-                                    "xref": "paper", "yref": "paper",
-                                    "font": {"size": 14, "color": p["text"]}}])
-    return fig
+        hovertemplate=hover("%{label}", "%{text} (%{percent})"))
+    centre = center_text if center_text is not None else \
+        f"{t('common.total', lang)}<br><b>{fmt_number(total, fmt, lang)}</b>"
+    return build(theme, [tr], {
+        "showlegend": True,
+        "legend": {"orientation": "v", "x": 1.02, "y": 0.5, "yanchor": "middle"},
+        "annotations": [{"text": centre, "showarrow": False, "x": 0.5, "y": 0.5,
+                         "xref": "paper", "yref": "paper",
+                         "font": {"size": 14, "color": p["text"]}}]}, height)

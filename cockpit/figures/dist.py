@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from ..formatting import MISSING, fmt_number, fmt_period, to_float
 from ..i18n import t
-from ._common import empty_figure, hover, names_for, new_figure, value_axis
+from ._common import build, empty_figure, hover, names_for, trace, value_axis
 from .theme import palette
 
 
@@ -24,7 +24,7 @@ def distribution_histogram(values: Iterable[Any], fmt: str = "integer", bins: in
     range; ``marker`` draws a vertical line (e.g. the hospital's value).
 
     >>> fig = distribution_histogram([1, 2, 2, 3, 9], "minutes", bins=4)
-    >>> len(fig.data), sum(fig.data[0].y)
+    >>> len(fig.data), int(sum(fig.data[0].y))
     (1, 5)
     """
     arr = np.array([v for v in (to_float(x) for x in values) if v is not None], dtype=float)
@@ -35,15 +35,14 @@ def distribution_histogram(values: Iterable[Any], fmt: str = "integer", bins: in
     centers = (edges[:-1] + edges[1:]) / 2
     ranges = [f"{fmt_number(a, fmt, lang)} – {fmt_number(b, fmt, lang)}"
               for a, b in zip(edges[:-1], edges[1:])]
-    fig = new_figure(theme, height)
     name = label or t("chart.frequency", lang)
-    fig.add_trace(go.Bar(
+    tr = trace("bar", 
         x=centers.tolist(), y=counts.tolist(), width=(edges[1:] - edges[:-1]).tolist(),
         customdata=[[float(a), float(b)] for a, b in zip(edges[:-1], edges[1:])],
         hovertext=ranges, text=[f"{c:,}" for c in counts], textposition="none",
         marker={"color": p["primary"], "line": {"color": p["paper"], "width": 1}},
         name=name, hovertemplate=hover("%{hovertext}", f"{t('chart.frequency', lang)}: "
-                                                       "%{text}")))
+                                                       "%{text}"))
     shapes, annotations = [], []
     if band is not None and len(band) == 2 and None not in band:
         shapes.append({"type": "rect", "xref": "x", "x0": band[0], "x1": band[1],
@@ -57,10 +56,10 @@ def distribution_histogram(values: Iterable[Any], fmt: str = "integer", bins: in
         annotations.append({"x": m, "y": 1, "xref": "x", "yref": "paper", "showarrow": False,
                             "yanchor": "bottom", "font": {"color": p["highlight"]},
                             "text": f"{marker_label or ''} {fmt_number(m, fmt, lang)}".strip()})
-    fig.update_layout(shapes=shapes, annotations=annotations, bargap=0, showlegend=False)
-    fig.update_xaxes(**value_axis(edges.tolist(), fmt, lang, extra=[m] if m is not None else []))
-    fig.update_yaxes(**value_axis(counts.tolist(), "integer", lang, include_zero=True))
-    return fig
+    return build(theme, [tr], {
+        "shapes": shapes, "annotations": annotations, "bargap": 0, "showlegend": False,
+        "xaxis": value_axis(edges.tolist(), fmt, lang, extra=[m] if m is not None else []),
+        "yaxis": value_axis(counts.tolist(), "integer", lang, include_zero=True)}, height)
 
 
 def heatmap(frame: pd.DataFrame, x: str, y: str, z: str, fmt: str = "percent",
@@ -75,7 +74,7 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, z: str, fmt: str = "percent",
     >>> f = pd.DataFrame({"period": ["2026-11-24", "2026-11-25", "2026-11-25"],
     ...                   "department": ["D1", "D1", "D2"], "occ": [0.91, 0.95, 1.02]})
     >>> hm = heatmap(f, "period", "department", "occ")
-    >>> hm.data[0].text[1][0]
+    >>> str(hm.data[0].text[1][0])
     '—'
     """
     if frame is None or frame.empty or not {x, y, z} <= set(frame.columns):
@@ -93,18 +92,18 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, z: str, fmt: str = "percent",
     zvals = [[to_float(v) for v in row] for row in grid.to_numpy(dtype=float, na_value=np.nan)]
     text = [[fmt_number(v, fmt, lang) if v is not None else MISSING for v in row]
             for row in zvals]
-    fig = new_figure(theme, height or max(260, 22 * len(ys_ids) + 80))
-    fig.add_trace(go.Heatmap(
+    tr = trace("heatmap", 
         z=zvals, x=xs_names, y=ys_names, text=text, customdata=[[i] * len(xs_ids)
                                                                 for i in ys_ids],
         colorscale=colorscale or p["sequential"], zmin=zmin, zmax=zmax, xgap=1, ygap=1,
         hoverongaps=True, texttemplate="%{text}" if len(xs_ids) * len(ys_ids) <= 200 else None,
         hovertemplate=hover("%{y} · %{x}", "%{text}"),
         colorbar={"tickfont": {"color": p["muted"]}, "outlinewidth": 0,
-                  **_colorbar_ticks(zvals, fmt, lang)}))
-    fig.update_yaxes(type="category", autorange="reversed", showgrid=False)
-    fig.update_xaxes(type="category", showgrid=False)
-    return fig
+                  **_colorbar_ticks(zvals, fmt, lang)})
+    return build(theme, [tr], {
+        "yaxis": {"type": "category", "autorange": "reversed", "showgrid": False},
+        "xaxis": {"type": "category", "showgrid": False}},
+        height or max(260, 22 * len(ys_ids) + 80))
 
 
 def _colorbar_ticks(zvals: list, fmt: str, lang: str) -> dict:

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..formatting import fmt_number, fmt_ticks, to_float
 from ..i18n import t
-from ._common import empty_figure, formatted, hover, names_for, new_figure, value_axis
+from ._common import build, empty_figure, formatted, hover, names_for, trace, value_axis
 from .theme import palette
 
 
@@ -34,7 +34,7 @@ def quadrant(frame: pd.DataFrame, labels: dict | None = None,
     >>> f = pd.DataFrame({"department": ["D1", "D2"], "cmi": [1.4, 0.9],
     ...                   "cost_index": [0.9, 1.2], "discharges": [300, 100]})
     >>> fig = quadrant(f, {"D1": "心内科", "D2": "普外科"}, hospital_cmi=1.2)
-    >>> list(fig.data[0].customdata), len(fig.layout.shapes)
+    >>> fig.data[0].customdata.tolist(), len(fig.layout.shapes)
     (['D1', 'D2'], 2)
     """
     if frame is None or frame.empty or not {dim, x, y} <= set(frame.columns):
@@ -56,17 +56,16 @@ def quadrant(frame: pd.DataFrame, labels: dict | None = None,
                   f"{fmt_number(n, 'integer', lang)}" for c, ci, n in zip(cmis, cis, cases)]
     colours = [p[_quadrant_tone(c, ci, hospital_cmi)] for c, ci in zip(cmis, cis)]
     show = show_names if show_names is not None else len(ids) <= 30
-    fig = new_figure(theme, height or 460)
-    fig.add_trace(go.Scatter(
+    tr = trace("scatter", 
         x=cmis, y=cis, mode="markers+text" if show else "markers", text=names,
         textposition="top center", textfont={"size": 11, "color": p["muted"]},
         customdata=ids, hovertext=hover_text, name=t("quadrant.cmi", lang),
         marker={"size": cases, "sizemode": "area", "sizeref": 2.0 * biggest / 48 ** 2,
                 "sizemin": 5, "color": colours, "opacity": 0.8,
                 "line": {"color": p["paper"], "width": 1}},
-        hovertemplate=hover("<b>%{text}</b>", "%{hovertext}")))
+        hovertemplate=hover("<b>%{text}</b>", "%{hovertext}"))
     line = {"color": p["muted"], "width": 1.5, "dash": "dash"}
-    fig.update_layout(
+    layout = dict(
         showlegend=False,
         shapes=[{"type": "line", "xref": "x", "x0": hospital_cmi, "x1": hospital_cmi,
                  "yref": "paper", "y0": 0, "y1": 1, "line": line},
@@ -81,13 +80,11 @@ def quadrant(frame: pd.DataFrame, labels: dict | None = None,
             "yanchor": "bottom", "font": {"color": p["muted"], "size": 11},
             "text": t("chart.hospital_cmi", lang,
                       value=fmt_number(hospital_cmi, "decimal2", lang))}])
-    pad_x = [hospital_cmi] + cmis
-    pad_y = [1.0] + cis
-    fig.update_xaxes(title_text=t("quadrant.cmi", lang), zeroline=False,
-                     **value_axis(pad_x, "decimal2", lang))
-    fig.update_yaxes(title_text=t("quadrant.cost_index", lang), zeroline=False,
-                     **value_axis(pad_y, "decimal2", lang))
-    return fig
+    layout["xaxis"] = {"title": {"text": t("quadrant.cmi", lang)}, "zeroline": False,
+                       **value_axis([hospital_cmi] + cmis, "decimal2", lang, pad=0.08)}
+    layout["yaxis"] = {"title": {"text": t("quadrant.cost_index", lang)}, "zeroline": False,
+                       **value_axis([1.0] + cis, "decimal2", lang, pad=0.1)}
+    return build(theme, [tr], layout, height or 460)
 
 
 def _corner(text: str, x: int, y: int, colour: str) -> dict:
@@ -106,7 +103,7 @@ def pareto(frame: pd.DataFrame, labels: dict | None = None, lang: str = "zh",
 
     >>> f = pd.DataFrame({"drg": ["FM19", "GB11", "ES31"], "loss": [50, 200, -5]})
     >>> fig = pareto(f)
-    >>> list(fig.data[0].customdata), list(fig.data[1].y)
+    >>> fig.data[0].customdata.tolist(), fig.data[1].y.tolist()
     (['GB11', 'FM19'], [0.8, 1.0])
     """
     if frame is None or frame.empty or not {dim, value} <= set(frame.columns):
@@ -123,28 +120,26 @@ def pareto(frame: pd.DataFrame, labels: dict | None = None, lang: str = "zh",
     ids = list(rows[dim])
     values = [float(v) for v in rows["_v"]]
     names = names_for(ids, labels)
-    fig = new_figure(theme, height)
     loss_name = t("chart.loss", lang)
     share_name = t("common.cumulative_share", lang)
-    fig.add_trace(go.Bar(x=names, y=values, name=loss_name, customdata=ids,
-                         text=formatted(values, fmt, lang), textposition="none",
-                         marker={"color": p["bad"]},
-                         hovertemplate=hover("%{x}", f"{loss_name}: %{{text}}")))
-    fig.add_trace(go.Scatter(x=names, y=cum, name=share_name, yaxis="y2", customdata=ids,
-                             mode="lines+markers", line={"color": p["primary"], "width": 2},
-                             text=formatted(cum, "percent", lang),
-                             hovertemplate=hover("%{x}", f"{share_name}: %{{text}}")))
+    bars = trace("bar", x=names, y=values, name=loss_name, customdata=ids,
+                  text=formatted(values, fmt, lang), textposition="none",
+                  marker={"color": p["bad"]},
+                  hovertemplate=hover("%{x}", f"{loss_name}: %{{text}}"))
+    line = trace("scatter", x=names, y=cum, name=share_name, yaxis="y2", customdata=ids,
+                      mode="lines+markers", line={"color": p["primary"], "width": 2},
+                      text=formatted(cum, "percent", lang),
+                      hovertemplate=hover("%{x}", f"{share_name}: %{{text}}"))
     share_ticks = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    fig.update_layout(
+    return build(theme, [bars, line], dict(
         showlegend=True,
         yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickmode": "array",
                 "tickvals": share_ticks, "ticktext": fmt_ticks(share_ticks, "percent", lang),
                 "showgrid": False, "tickfont": {"color": p["muted"]}},
         shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2", "y0": 0.8,
-                 "y1": 0.8, "line": {"color": p["muted"], "width": 1, "dash": "dot"}}])
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names)
-    fig.update_yaxes(**value_axis(values, fmt, lang, include_zero=True))
-    return fig
+                 "y1": 0.8, "line": {"color": p["muted"], "width": 1, "dash": "dot"}}],
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": names},
+        yaxis=value_axis(values, fmt, lang, include_zero=True)), height)
 
 
 def cost_structure(frame: pd.DataFrame, columns: list[str] | None = None,
@@ -157,7 +152,7 @@ def cost_structure(frame: pd.DataFrame, columns: list[str] | None = None,
     share. For long frames (dim, fee_bucket, amount) use ``stacked_bar(..., normalize=True)``.
 
     >>> f = pd.DataFrame({"drg": ["FM19"], "drug": [10.0], "consumable": [50.0]})
-    >>> [round(tr.x[0], 3) for tr in cost_structure(f).data]
+    >>> [round(float(tr.x[0]), 3) for tr in cost_structure(f).data]
     [0.167, 0.833]
     """
     if frame is None or frame.empty or dim not in frame.columns:
@@ -172,13 +167,13 @@ def cost_structure(frame: pd.DataFrame, columns: list[str] | None = None,
     amounts = frame[cols].apply(pd.to_numeric, errors="coerce")
     totals = amounts.clip(lower=0).sum(axis=1)
     horizontal = orientation == "h"
-    fig = new_figure(theme, height or (max(240, 30 * len(ids) + 90) if horizontal else None))
+    traces: list = []
     for k, (col, cname) in enumerate(zip(cols, names_for(cols, column_labels))):
         raw = [to_float(v) for v in amounts[col]]
         share = [None if v is None or not tot else v / tot for v, tot in zip(raw, totals)]
         text = [f"{fmt_number(v, fmt, lang)} ({fmt_number(s, 'percent', lang)})"
                 for v, s in zip(raw, share)]
-        fig.add_trace(go.Bar(
+        traces.append(trace("bar", 
             x=share if horizontal else names, y=names if horizontal else share,
             orientation=orientation, name=cname, customdata=ids, text=text,
             textposition="none", marker={"color": p["series"][k % len(p["series"])]},
@@ -187,14 +182,14 @@ def cost_structure(frame: pd.DataFrame, columns: list[str] | None = None,
     pct_axis = {"range": [0, 1], "tickmode": "array", "tickvals": pct_ticks,
                 "ticktext": fmt_ticks(pct_ticks, "percent", lang)}
     cat_axis = {"type": "category", "categoryorder": "array", "categoryarray": names}
-    fig.update_layout(barmode="stack", bargap=0.3, showlegend=True)
+    layout = {"barmode": "stack", "bargap": 0.3, "showlegend": True,
+              "legend": {"traceorder": "normal"}}
     if horizontal:
-        fig.update_xaxes(**pct_axis)
-        fig.update_yaxes(autorange="reversed", **cat_axis)
+        layout.update(xaxis=pct_axis, yaxis={"autorange": "reversed", **cat_axis})
+        height = height or max(240, 30 * len(ids) + 90)
     else:
-        fig.update_yaxes(**pct_axis)
-        fig.update_xaxes(**cat_axis)
-    return fig
+        layout.update(yaxis=pct_axis, xaxis=cat_axis)
+    return build(theme, traces, layout, height)
 
 
 def _item(item: Any) -> tuple[str, float | None, str | None]:
@@ -213,7 +208,7 @@ def waterfall(items: Iterable[Any], fmt: str = "yuan", lang: str = "zh", theme: 
 
     >>> fig = waterfall([("医保支付", 1.2e8), ("药品", -4e7), ("耗材", -5e7),
     ...                  ("结余", None, "total")])
-    >>> list(fig.data[0].text)
+    >>> fig.data[0].text.tolist()
     ['¥1.20亿', '-¥4,000.0万', '-¥5,000.0万', '¥3,000.0万']
     """
     parsed = [_item(i) for i in items]
@@ -234,15 +229,14 @@ def waterfall(items: Iterable[Any], fmt: str = "yuan", lang: str = "zh", theme: 
         values.append(val if measure != "total" else 0)
         measures.append(measure)
         text.append(fmt_number(val, fmt, lang))
-    fig = new_figure(theme, height)
-    fig.add_trace(go.Waterfall(
+    tr = trace("waterfall", 
         x=labels, y=values, measure=measures, text=text, textposition="outside",
         customdata=labels, cliponaxis=False,
         increasing={"marker": {"color": p["good"]}},
         decreasing={"marker": {"color": p["bad"]}},
         totals={"marker": {"color": p["primary"]}},
         connector={"line": {"color": p["axis"], "width": 1, "dash": "dot"}},
-        hovertemplate=hover("%{x}", "%{text}")))
+        hovertemplate=hover("%{x}", "%{text}"))
     levels, acc = [0.0], 0.0
     for val, measure in zip(values, measures):
         if measure == "absolute":
@@ -250,7 +244,6 @@ def waterfall(items: Iterable[Any], fmt: str = "yuan", lang: str = "zh", theme: 
         elif measure == "relative":
             acc += val or 0.0
         levels.append(acc)
-    fig.update_layout(showlegend=False)
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(**value_axis(levels, fmt, lang, include_zero=True))
-    return fig
+    return build(theme, [tr], {
+        "showlegend": False, "xaxis": {"type": "category"},
+        "yaxis": value_axis(levels, fmt, lang, include_zero=True)}, height)

@@ -39,8 +39,8 @@ def kpi_card(metric: Any, value: Any, compare_value: Any = None,
     direction, unit, band).
 
     - ``compare_value``: the value compared with (e.g. same weekday last week); the change is
-      shown with an arrow, coloured good / bad by the metric's direction; ``compare_label``
-      defaults to 较上周同日 / "vs same weekday last week" only if you pass it, else none.
+      shown with an arrow, coloured good / bad by the metric's direction (percent metrics in
+      pp); ``compare_label`` names the comparison, e.g. ``t("compare.same_weekday_last_week")``.
     - ``band``: [lo, hi]; when None and the metric's direction is ``band``, the metric's own
       band is used. Shows 区间内 / 低于区间 / 高于区间.
     - ``stale=True``: the value is greyed and a red 数据过期 tag is shown.

@@ -65,7 +65,7 @@ def theme_layout(theme: str = "light", scale: float = 1.0) -> dict:
         "font": {"family": FONT_FAMILY, "color": p["text"], "size": size},
         "paper_bgcolor": p["paper"], "plot_bgcolor": p["plot"],
         "colorway": list(p["series"]),
-        "margin": {"l": 8, "r": 16, "t": 36, "b": 8},
+        "margin": {"l": 8, "r": 24, "t": 36, "b": 8},
         "hoverlabel": {"bgcolor": p["hover_bg"], "bordercolor": p["axis"],
                        "font": {"family": FONT_FAMILY, "color": p["text"], "size": size}},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left",
@@ -92,6 +92,7 @@ ZH_CN_LOCALE = {
         "Double-click on legend to isolate one trace": "双击图例来突显对应轨迹",
         "Double-click to zoom back out": "双击返回缩小显示",
         "Download plot as a png": "下载图表为PNG格式", "Download plot": "下载图表",
+        "Download plot as a PNG": "下载图表为PNG格式",  # plotly.js ≥ 3 spells it this way
         "Pan": "平移", "Reset": "重置", "Reset axes": "重置轴", "Reset view": "重置视图",
         "Reset views": "重置视图", "Zoom": "缩放", "Zoom in": "放大", "Zoom out": "缩小",
         "Snapshot succeeded": "生成快照成功",
@@ -122,7 +123,6 @@ def graph_config(lang: str = "zh", filename: str = "chart", *, static: bool = Fa
     """
     cfg = {
         "displaylogo": False,
-        "showLink": False,
         "showSendToCloud": False,
         "showTips": False,
         "responsive": True,

@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 
 from ..formatting import fmt_period, to_datetime, to_float
 from ..i18n import norm_lang, t
-from ._common import (as_list, empty_figure, formatted, hover, new_figure, period_strings,
-                      period_ticks, pick, value_axis)
+from ._common import (as_list, build, empty_figure, formatted, hover, period_strings,
+                      period_ticks, pick, trace, value_axis)
 from .theme import palette
 
 
@@ -57,7 +57,7 @@ def trend_figure(frame: pd.DataFrame, metric_ids: Any, labels: Any = None, fmt: 
     x = [to_datetime(v) for v in frame["period"]]
     period_text = [fmt_period(v, grain, lang) for v in x]
     iso = period_strings(x)
-    fig = new_figure(theme, height)
+    traces: list = []
     show_markers = markers if markers is not None else len(x) <= 40
     all_values: list = []
     cmp_name = compare_label or t("compare.yoy", lang)
@@ -76,7 +76,7 @@ def trend_figure(frame: pd.DataFrame, metric_ids: Any, labels: Any = None, fmt: 
         color = p["series"][i % len(p["series"])]
         ys = [to_float(v) for v in frame[mid]]
         all_values += ys
-        fig.add_trace(go.Scatter(
+        traces.append(trace("scatter", 
             x=x, y=ys, name=name, mode="lines+markers" if show_markers else "lines",
             line={"color": color, "width": 2.5}, marker={"size": 6},
             customdata=iso, text=formatted(ys, mfmt, lang), hovertext=period_text,
@@ -89,7 +89,7 @@ def trend_figure(frame: pd.DataFrame, metric_ids: Any, labels: Any = None, fmt: 
             cx = [to_datetime(v) for v in cmp["period"]]
             cy = [to_float(v) for v in cmp[col]]
             all_values += cy
-            fig.add_trace(go.Scatter(
+            traces.append(trace("scatter", 
                 x=cx, y=cy, name=f"{name} · {cmp_name}", mode="lines",
                 line={"color": color, "width": 1.5, "dash": "dash"}, opacity=0.75,
                 customdata=period_strings(cx), text=formatted(cy, mfmt, lang),
@@ -101,14 +101,12 @@ def trend_figure(frame: pd.DataFrame, metric_ids: Any, labels: Any = None, fmt: 
         shapes.append({"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
                        "y0": band[0], "y1": band[1], "fillcolor": p["band"], "line":
                        {"width": 0}, "layer": "below"})
-    yaxis = value_axis(all_values, first_fmt, lang, extra=band or ())
-    fig.update_layout(shapes=shapes, hovermode="x unified" if unified else "closest",
-                      showlegend=len(fig.data) > 1)
-    fig.update_xaxes(type="date", hoverformat=_HOVER_FORMAT[norm_lang(lang)].get(
-        grain or "day", "%Y-%m-%d"), **period_ticks(x, grain, lang))
-    if yaxis:
-        fig.update_yaxes(**yaxis)
-    return fig
+    xaxis = {"type": "date", **period_ticks(x, grain, lang),
+             "hoverformat": _HOVER_FORMAT[norm_lang(lang)].get(grain or "day", "%Y-%m-%d")}
+    return build(theme, traces, {
+        "shapes": shapes, "hovermode": "x unified" if unified else "closest",
+        "showlegend": len(traces) > 1, "xaxis": xaxis,
+        "yaxis": value_axis(all_values, first_fmt, lang, extra=band or ())}, height)
 
 
 _HOURS = [f"{h:02d}:00" for h in range(24)]
@@ -139,7 +137,7 @@ def hourly_today_vs_baseline(today_frame: pd.DataFrame, baseline_frame: pd.DataF
     if today_frame is None or today_frame.empty or metric not in today_frame.columns:
         if baseline_frame is None or baseline_frame.empty:
             return empty_figure(lang=lang, theme=theme, height=height)
-    fig = new_figure(theme, height)
+    traces: list = []
     all_values: list = []
     series = [(today_frame, label or t("chart.today_curve", lang), "primary", "solid"),
               (baseline_frame, baseline_label or t("chart.baseline_curve", lang), "compare",
@@ -157,7 +155,7 @@ def hourly_today_vs_baseline(today_frame: pd.DataFrame, baseline_frame: pd.DataF
         if cumulative:
             ys = pd.Series(ys, dtype="float64").cumsum().tolist()
         all_values += ys
-        fig.add_trace(go.Scatter(
+        traces.append(trace("scatter", 
             x=[_HOURS[h] for h in hours], y=ys, name=name,
             mode="lines+markers" if dash == "solid" else "lines",
             line={"color": p[colour], "width": 3 if dash == "solid" else 2, "dash": dash},
@@ -165,16 +163,15 @@ def hourly_today_vs_baseline(today_frame: pd.DataFrame, baseline_frame: pd.DataF
             fillcolor=_alpha(p[colour], 0.12) if dash == "solid" else None,
             text=formatted(ys, fmt, lang), customdata=hours,
             hovertemplate=hover(f"{name}: %{{text}}")))
-    fig.update_layout(hovermode="x unified")
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=_HOURS,
-                     range=[-0.5, 23.5], tickmode="array", tickvals=_HOURS[::2])
-    yaxis = value_axis(all_values, fmt, lang, include_zero=True)
-    if yaxis:
-        fig.update_yaxes(**yaxis)
-    return fig
+    return build(theme, traces, {
+        "hovermode": "x unified",
+        "xaxis": {"type": "category", "categoryorder": "array", "categoryarray": _HOURS,
+                  "range": [-0.5, 23.5], "tickmode": "array", "tickvals": _HOURS[::2]},
+        "yaxis": value_axis(all_values, fmt, lang, include_zero=True)}, height)
 
 
 def _alpha(hex_colour: str, a: float) -> str:
+    """``#1664ff`` → ``rgba(22,100,255,a)`` (area fills under a line)."""
     h = hex_colour.lstrip("#")
     if len(h) != 6:
         return hex_colour

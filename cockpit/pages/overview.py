@@ -28,7 +28,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from cockpit import data, state
 from cockpit.components import data_table, freshness_line, panel
 from cockpit.figures.kpi import kpi_card
-from cockpit.figures.theme import graph_config, palette
+from cockpit.figures.theme import graph_config, palette, tone_color
 from cockpit.figures.trend import hourly_today_vs_baseline, trend_figure
 from cockpit.formatting import fmt_datetime, fmt_delta, fmt_growth, fmt_number, fmt_period
 from cockpit.freshness import for_metrics
@@ -105,6 +105,9 @@ PANELS = [
 ]
 
 #: focus metrics for trend, breakdown and movers (additive, so a breakdown sums to the total)
+#: two columns that share the width whatever their content (wide tables scroll)
+GRID = {"display": "grid", "gridTemplateColumns": "repeat(auto-fit, minmax(480px, 1fr))",
+        "gap": "16px"}
 FOCUS = ["opd_ed_visits", "discharges", "medical_revenue", "discharge_surgeries", "admissions"]
 
 
@@ -236,7 +239,6 @@ def compare_label(view: state.View) -> str:
 def layout(**params):
     """Static skeleton; every block is filled by a callback from the URL."""
     lang = params.get("lang") if params.get("lang") in ("zh", "en") else "zh"
-    metric = params.get("metric") if params.get("metric") in FOCUS else FOCUS[0]
     return html.Div(className="overview", children=[
         html.Div(id="overview-fresh", className="overview-fresh"),
         html.Div(id="overview-filterbar", className="overview-filterbar"),
@@ -246,13 +248,14 @@ def layout(**params):
             for key, _, _ in PANELS]),
         html.Div(className="panel overview-focus", children=[
             html.Span(L("ov.focus", lang) + "：", className="overview-focus-label"),
-            dcc.RadioItems(id="overview-metric", className="shell-seg", inline=True,
-                           value=metric, options=[]),
+            html.Span(id="overview-metric", className="overview-metric"),
         ]),
-        html.Div(className="grid-2", children=[
-            html.Div(id="overview-trend"), html.Div(id="overview-breakdown")]),
-        html.Div(className="grid-2", children=[
-            html.Div(id="overview-movers"), html.Div(id="overview-alliance")]),
+        html.Div(className="grid-2", style=GRID, children=[
+            html.Div(id="overview-trend", style={"minWidth": 0}),
+            html.Div(id="overview-breakdown", style={"minWidth": 0})]),
+        html.Div(className="grid-2", style=GRID, children=[
+            html.Div(id="overview-movers", style={"minWidth": 0}),
+            html.Div(id="overview-alliance", style={"minWidth": 0})]),
     ])
 
 
@@ -337,7 +340,7 @@ def render_live(search, _tick=None):
             if mid == "inpatient_census":
                 day = fmt_period(census_day, "day", lang) if census_day else "—"
                 cards.append(kpi_card(m, census, census_prev, vs, band=[], lang=lang,
-                                      theme=theme, label=L("ov.census_latest", lang, day=day),
+                                      theme=theme, fmt="integer", label=L("ov.census_latest", lang, day=day),
                                       id=f"overview-live-{mid}"))
                 continue
             cards.append(kpi_card(m, first(cur, mid), first(prev, mid), vs, band=[],
@@ -351,10 +354,10 @@ def render_live(search, _tick=None):
             hourly, base, "opd_ed_visits", "integer",
             label=t("compare.today", lang), baseline_label=vs, cumulative=True, lang=lang,
             theme=theme, height=220)
-        fig.update_layout(title=L("ov.hourly", lang))
         body = [html.Div(L("ov.live_note", lang, time=fmt_datetime(now, lang)),
                          className="overview-live-note"),
                 html.Div(cards, className="grid overview-live-cards"),
+                html.H4(L("ov.hourly", lang), className="overview-subtitle"),
                 dcc.Graph(id="overview-live-hourly", figure=fig,
                           config=graph_config(lang, "today"))]
         fr = for_metrics(known(LIVE))
@@ -380,12 +383,13 @@ def panel_cards(key: str, view: state.View):
 
 def revenue_cards(view: state.View):
     """Medical revenue month to date and year to date at the period's end, against the same
-    days last year."""
+    days last year (`:yoy_growth` over the same span)."""
     if "medical_revenue" not in data.model().metrics:
         return []
+    m = data.model().metrics["medical_revenue"]
     _, end = view.range()
     where = view_where(view)
-    lang = view.lang
+    lang, theme = view.lang, view.theme
     cum = data.q(["medical_revenue:mtd", "medical_revenue:ytd"], start=end, end=end,
                  where=where)
     out = []
@@ -393,20 +397,21 @@ def revenue_cards(view: state.View):
                               ("ov.ytd", "medical_revenue:ytd", end.replace(month=1, day=1))):
         g = data.q(["medical_revenue:yoy", "medical_revenue:yoy_growth"], start=start, end=end,
                    where=where)
-        value, growth, ly = first(cum, token), first(g, "medical_revenue:yoy_growth"), \
-            first(g, "medical_revenue:yoy")
+        growth, ly = first(g, "medical_revenue:yoy_growth"), first(g, "medical_revenue:yoy")
+        card = kpi_card(m, first(cum, token), None, band=[], lang=lang, theme=theme,
+                        label=f"{metric_label(m, lang)} · {L(key, lang)}",
+                        id=f"overview-revenue-{key[3:]}")
         d = fmt_growth(growth, "up", lang)
-        out.append(html.Div(className="kpi-card overview-cum", id=f"overview-revenue-{key[3:]}",
-                            children=[
-            html.Div(f"{metric_label(data.model().metrics['medical_revenue'], lang)} · "
-                     f"{L(key, lang)}", className="kpi-label"),
-            html.Div(fmt_number(value, "yuan", lang), className="kpi-value"),
-            html.Div([html.Span(d.text, className=f"tone-{d.tone}"),
-                      html.Span(f" {L('ov.vs_ly', lang)}", className="kpi-compare-label")],
+        card.children += [
+            html.Div([html.Span(d.text, className=f"kpi-delta-value tone-{d.tone}",
+                                style={"color": tone_color(d.tone, theme), "fontWeight": 600}),
+                      html.Span(f" {L('ov.vs_ly', lang)}", className="kpi-compare-label",
+                                style={"color": palette(theme)["muted"]})],
                      className="kpi-delta", **{"data-tone": d.tone}),
-            html.Div(f"{L('ov.last_year', lang)} {fmt_number(ly, 'yuan', lang)}",
-                     className="kpi-band"),
-            html.Div(f"{fmt_date_range(start, end)}", className="kpi-as-of")]))
+            html.Div(f"{L('ov.last_year', lang)} {fmt_number(ly, 'yuan', lang)} · "
+                     f"{fmt_date_range(start, end)}", className="kpi-band",
+                     style={"fontSize": "0.8em", "color": palette(theme)["muted"]})]
+        out.append(card)
     return out
 
 
@@ -427,11 +432,6 @@ def render_panel(key: str, search):
         return panel(t(title_key, lang), error_note(e, lang), None, lang)
     return panel(t(title_key, lang), html.Div(cards, className="grid"), fr, lang,
                  id=f"overview-panel-{key}-body")
-
-
-def focus_options(lang: str):
-    model = data.model()
-    return [{"label": metric_label(model.metrics[m], lang), "value": m} for m in known(FOCUS)]
 
 
 def render_trend(search):
@@ -557,8 +557,10 @@ def render_movers(search):
         ids = list(frame["department"])
         deltas = [fmt_delta(a, b, m.format, m.direction, lang) for a, b in
                   zip(frame[mid], frame["compare"])]
+        # good / bad by the metric's direction; volumes (direction band): up / down colours
         colours = [p["good"] if d.tone == "good" else p["bad"] if d.tone == "bad"
-                   else p["neutral"] for d in deltas]
+                   else p["primary"] if c > 0 else p["highlight"]
+                   for d, c in zip(deltas, frame["change"])]
         text = [f"{'+' if c > 0 else ''}{fmt_number(c, m.format, lang)}  ({d.text})"
                 for c, d in zip(frame["change"], deltas)]
         fig = bar_figure(ids, [lab.get(i, i) for i in ids], list(frame["change"]), m.format,
@@ -647,16 +649,23 @@ def on_movers_click(click, search):
     return new if new is not None and new != (search or "") else no_update
 
 
-def on_metric(value, search):
+def render_focus(search):
+    """The focus metric as links (each one a URL, so the choice is linkable)."""
     view = state.from_search(search)
-    if not value or value == focus_metric(view):
-        return no_update
-    return state.to_search(view.with_(metric=value if value != FOCUS[0] else None))
-
-
-def sync_metric(search):
-    view = state.from_search(search)
-    return focus_options(view.lang), focus_metric(view)
+    current = focus_metric(view)
+    p = palette(view.theme)
+    out = []
+    for m in known(FOCUS):
+        active = m == current
+        out.append(dcc.Link(
+            metric_label(data.model().metrics[m], view.lang), id=f"overview-metric-{m}",
+            href="/" + state.to_search(view.with_(metric=None if m == FOCUS[0] else m)),
+            className="btn" + (" active" if active else ""),
+            style={"textDecoration": "none", "display": "inline-block",
+                   "background": p["primary"] if active else p["card"],
+                   "color": "#ffffff" if active else p["text"],
+                   "borderColor": p["primary"] if active else p["axis"]}))
+    return out
 
 
 # -- registration -----------------------------------------------------------------------------
@@ -672,10 +681,7 @@ callback(Output("overview-trend", "children"), Input("url", "search"))(render_tr
 callback(Output("overview-breakdown", "children"), Input("url", "search"))(render_breakdown)
 callback(Output("overview-movers", "children"), Input("url", "search"))(render_movers)
 callback(Output("overview-alliance", "children"), Input("url", "search"))(render_alliance)
-callback(Output("overview-metric", "options"), Output("overview-metric", "value"),
-         Input("url", "search"))(sync_metric)
-callback(Output("url", "search", allow_duplicate=True), Input("overview-metric", "value"),
-         State("url", "search"), prevent_initial_call=True)(on_metric)
+callback(Output("overview-metric", "children"), Input("url", "search"))(render_focus)
 callback(Output("url", "search", allow_duplicate=True),
          Input("overview-breakdown-graph", "clickData"), State("url", "search"),
          prevent_initial_call=True)(on_breakdown_click)

@@ -124,6 +124,7 @@ def test_every_mv_header_follows_the_starrocks_grammar(real_model, starrocks_fil
     mvs = _statements(starrocks_files, "materializations/")
     assert len(mvs) == sum(len(f.materializations) for f in real_model.facts.values())
     for name, text in mvs.items():
+        assert text.startswith("CREATE MATERIALIZED VIEW IF NOT EXISTS "), name
         body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
         m = HEADER.search(body)
         assert m, f"{name}: header does not match CREATE MATERIALIZED VIEW … AS:\n{body[:600]}"

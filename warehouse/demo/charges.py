@@ -29,6 +29,9 @@ PAYERS = ["insurance", "self_pay"]
 REGISTRATION_FEE = {"general": 10.0, "specialist": 20.0, "expert": 50.0, "special_needs": 200.0}
 OUTPATIENT_SELF_PAY = 0.30
 ALLIANCE_COST_FACTOR = 0.4
+# how often a visit carries each category (registration always): ≈ 3.6 charge rows per visit
+PRESENT = {"consultation": 0.3, "drug": 0.9, "exam": 0.45, "lab": 0.4, "treatment": 0.2,
+           "material": 0.15, "surgery": 0.03, "other": 0.1}
 
 
 def category_split(rng, totals: np.ndarray, cost_types: np.ndarray) -> np.ndarray:
@@ -54,6 +57,8 @@ def _day_weights(rng, cat: str, day: np.ndarray, n_days: np.ndarray, op_day: np.
     w = rng.exponential(1.0, len(day)) + 0.3
     if cat in ("exam", "lab"):
         w = w * np.exp(-day / 3.0)
+    if cat in ("exam", "consultation", "other", "treatment"):
+        w = w * (rng.random(len(day)) < 0.5)       # not billed every day
     return w
 
 
@@ -136,9 +141,7 @@ def outpatient_charges(rng, visits: pd.DataFrame, as_of_day: np.datetime64,
     total = lognormal_mean(rng, mean, 0.9)
     mix = profile.OUTPATIENT_CHARGE_MIX
     cats = [c for c in mix if c != "registration"]
-    present = rng.random((n, len(cats))) < np.array([0.6 if c == "consultation" else
-                                                     min(0.95, mix[c] * 2.2 + 0.15)
-                                                     for c in cats])
+    present = rng.random((n, len(cats))) < np.array([PRESENT.get(c, 0.5) for c in cats])
     w = present * np.array([mix[c] for c in cats]) * rng.gamma(2.0, 0.5, (n, len(cats)))
     none = w.sum(axis=1) == 0
     w[none, cats.index("drug")] = 1.0

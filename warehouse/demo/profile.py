@@ -76,9 +76,11 @@ SELF_PAY_SHARE = 0.15
 # §14.2 surgery grade mix (院内口径) - shifted by the group's weight in surgery.py
 GRADE_MIX = (0.12, 0.23, 0.32, 0.33)
 
-# §12.1 outpatient charge mix per visit (drug 40-50 %, exam+lab 28-35 %, ...)
-OUTPATIENT_CHARGE_MIX = {"registration": 0.02, "consultation": 0.035, "drug": 0.34, "exam": 0.24,
-                         "lab": 0.16, "treatment": 0.09, "material": 0.05, "surgery": 0.02,
+# §12.1 outpatient charge mix per visit (drug 40-50 %, exam+lab 28-35 %, ...):
+# weights of each category when present (charges.PRESENT says how often); with registration
+# this lands near drug 45 %, exam + lab 33 %, treatment 7 %, consumables 5 %
+OUTPATIENT_CHARGE_MIX = {"registration": 0.02, "consultation": 0.04, "drug": 0.26, "exam": 0.24,
+                         "lab": 0.16, "treatment": 0.18, "material": 0.16, "surgery": 0.06,
                          "other": 0.03}
 OUTPATIENT_MEAN_COST = 450.0     # §14.1 门急诊次均费用
 EMERGENCY_MEAN_COST = 650.0

@@ -1,5 +1,3 @@
--- 入院: daily_org (day); fact admission on fact_inpatient
--- partitioned by month on _part_date (the base table's partition date): a refresh rebuilds only the months whose base partitions changed
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_admission__daily_org
 COMMENT "入院: daily_org (day)"
 PARTITION BY date_trunc('month', _bucket)
@@ -9,6 +7,8 @@ PROPERTIES (
   "replication_num" = "1",
   "partition_refresh_number" = "1"
 )
+-- 入院: daily_org (day); fact admission on fact_inpatient
+-- partitioned by month on _part_date (the base table's partition date): a refresh rebuilds only the months whose base partitions changed
 AS
 SELECT
   f._part_date AS _bucket,

@@ -1,5 +1,3 @@
--- 候床: daily_org (day); fact bed_wait on fact_admission_booking
--- unpartitioned: fact bed_wait counts by f.admitted_ts, but fact_admission_booking is partitioned by date_trunc('month', _part_date) with _part_date = first non-null of (request_ts); an async MV's partition column must map to a base-table partition column, so this MV is unpartitioned (each refresh recomputes it whole)
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_bed_wait__daily_org
 COMMENT "候床: daily_org (day)"
 DISTRIBUTED BY HASH(department)
@@ -7,6 +5,8 @@ REFRESH ASYNC EVERY (INTERVAL 1 MINUTE)
 PROPERTIES (
   "replication_num" = "1"
 )
+-- 候床: daily_org (day); fact bed_wait on fact_admission_booking
+-- unpartitioned: fact bed_wait counts by f.admitted_ts, but fact_admission_booking is partitioned by date_trunc('month', _part_date) with _part_date = first non-null of (request_ts); an async MV's partition column must map to a base-table partition column, so this MV is unpartitioned (each refresh recomputes it whole)
 AS
 SELECT
   CAST(f.admitted_ts AS DATE) AS _bucket,

@@ -1,6 +1,3 @@
--- 出诊单元: monthly_doctors_dept (month); fact clinic_session on fact_clinic_session
--- partitioned by month on _part_date (the base table's partition date): a refresh rebuilds only the months whose base partitions changed
--- clinic_doctor_count: distinct count as a bitmap of the integer surrogate key (re-aggregates across grains and dimensions)
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_clinic_session__monthly_doctors_dept
 COMMENT "出诊单元: monthly_doctors_dept (month)"
 PARTITION BY date_trunc('month', _bucket)
@@ -10,6 +7,9 @@ PROPERTIES (
   "replication_num" = "1",
   "partition_refresh_number" = "1"
 )
+-- 出诊单元: monthly_doctors_dept (month); fact clinic_session on fact_clinic_session
+-- partitioned by month on _part_date (the base table's partition date): a refresh rebuilds only the months whose base partitions changed
+-- clinic_doctor_count: distinct count as a bitmap of the integer surrogate key (re-aggregates across grains and dimensions)
 AS
 SELECT
   DATE_TRUNC('month', f._part_date) AS _bucket,

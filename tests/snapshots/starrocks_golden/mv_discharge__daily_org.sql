@@ -1,6 +1,3 @@
--- 出院: daily_org (day); fact discharge on fact_inpatient
--- unpartitioned: fact discharge counts by f.discharge_ts, but fact_inpatient is partitioned by date_trunc('month', _part_date) with _part_date = first non-null of (admit_ts); an async MV's partition column must map to a base-table partition column, so this MV is unpartitioned (each refresh recomputes it whole)
--- not flattened: the fact's columns use window functions, which must see every row before filtering; SPJG rewrite does not apply, the metric queries wrap this body for StarRocks's text-based rewrite (v3.3+)
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_discharge__daily_org
 COMMENT "出院: daily_org (day)"
 DISTRIBUTED BY HASH(department)
@@ -8,6 +5,9 @@ REFRESH ASYNC EVERY (INTERVAL 1 MINUTE)
 PROPERTIES (
   "replication_num" = "1"
 )
+-- 出院: daily_org (day); fact discharge on fact_inpatient
+-- unpartitioned: fact discharge counts by f.discharge_ts, but fact_inpatient is partitioned by date_trunc('month', _part_date) with _part_date = first non-null of (admit_ts); an async MV's partition column must map to a base-table partition column, so this MV is unpartitioned (each refresh recomputes it whole)
+-- not flattened: the fact's columns use window functions, which must see every row before filtering; SPJG rewrite does not apply, the metric queries wrap this body for StarRocks's text-based rewrite (v3.3+)
 AS
 SELECT
   _day AS _bucket,

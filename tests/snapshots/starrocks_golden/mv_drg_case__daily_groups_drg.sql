@@ -1,6 +1,3 @@
--- DRG结算病例: daily_groups_drg (day); fact drg_case on fact_drg_settlement
--- unpartitioned: fact drg_case counts by stay.discharge_ts, but fact_drg_settlement is partitioned by date_trunc('month', _part_date) with _part_date = first non-null of (settle_date); an async MV's partition column must map to a base-table partition column, so this MV is unpartitioned (each refresh recomputes it whole)
--- drg_distinct_group_count: distinct count as a bitmap of the integer surrogate key (re-aggregates across grains and dimensions)
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_drg_case__daily_groups_drg
 COMMENT "DRG结算病例: daily_groups_drg (day)"
 DISTRIBUTED BY HASH(drg)
@@ -8,6 +5,9 @@ REFRESH ASYNC EVERY (INTERVAL 1 MINUTE)
 PROPERTIES (
   "replication_num" = "1"
 )
+-- DRG结算病例: daily_groups_drg (day); fact drg_case on fact_drg_settlement
+-- unpartitioned: fact drg_case counts by stay.discharge_ts, but fact_drg_settlement is partitioned by date_trunc('month', _part_date) with _part_date = first non-null of (settle_date); an async MV's partition column must map to a base-table partition column, so this MV is unpartitioned (each refresh recomputes it whole)
+-- drg_distinct_group_count: distinct count as a bitmap of the integer surrogate key (re-aggregates across grains and dimensions)
 AS
 SELECT
   CAST(stay.discharge_ts AS DATE) AS _bucket,

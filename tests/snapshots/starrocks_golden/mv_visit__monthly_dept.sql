@@ -1,5 +1,3 @@
--- 门急诊就诊: monthly_dept (month); fact visit on fact_visit
--- partitioned by month on _part_date (the base table's partition date): a refresh rebuilds only the months whose base partitions changed
 CREATE MATERIALIZED VIEW IF NOT EXISTS mv_visit__monthly_dept
 COMMENT "门急诊就诊: monthly_dept (month)"
 PARTITION BY date_trunc('month', _bucket)
@@ -9,6 +7,8 @@ PROPERTIES (
   "replication_num" = "1",
   "partition_refresh_number" = "1"
 )
+-- 门急诊就诊: monthly_dept (month); fact visit on fact_visit
+-- partitioned by month on _part_date (the base table's partition date): a refresh rebuilds only the months whose base partitions changed
 AS
 SELECT
   DATE_TRUNC('month', f._part_date) AS _bucket,

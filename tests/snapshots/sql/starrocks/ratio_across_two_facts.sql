@@ -1,61 +1,33 @@
 -- fact discharge: discharge_count
+-- flat query on the base tables: StarRocks's SPJG rewrite can answer it from an MV
 SELECT
-  CAST(DATE_TRUNC('MONTH', _day) AS DATE) AS _bucket,
-  department,
+  DATE_TRUNC('month', CAST(f.discharge_ts AS DATE)) AS _bucket,
+  f.discharge_dept_id AS department,
   COUNT(*) AS discharge_count
-FROM (
-  SELECT
-    *
-  FROM (
-    SELECT
-      f.*,
-      GREATEST(DATEDIFF(CAST(f.discharge_ts AS DATE), CAST(f.admit_ts AS DATE)), 1) AS los_days,
-      CAST(f.discharge_ts AS DATETIME) AS _ts,
-      CAST(f.discharge_ts AS DATE) AS _day,
-      f.discharge_dept_id AS department,
-      _dept.campus_id AS campus,
-      _dept.discipline AS discipline,
-      f.attending_doctor_id AS doctor,
-      f.team_id AS team
-    FROM fact_inpatient AS f
-    LEFT JOIN dim_department AS _dept
-      ON _dept.dept_id = f.discharge_dept_id
-  ) AS r
-  WHERE
-    NOT discharge_ts IS NULL
-    AND _day >= CAST('2026-01-01' AS DATE)
-    AND _day <= CAST('2026-01-31' AS DATE)
-) AS s
+FROM fact_inpatient AS f
+LEFT JOIN dim_department AS _dept
+  ON _dept.dept_id = f.discharge_dept_id
+WHERE
+  CAST(f.discharge_ts AS DATE) >= CAST('2026-01-01' AS DATE)
+  AND CAST(f.discharge_ts AS DATE) <= CAST('2026-01-31' AS DATE)
+  AND NOT f.discharge_ts IS NULL
 GROUP BY
-  CAST(DATE_TRUNC('MONTH', _day) AS DATE),
-  department;
+  DATE_TRUNC('month', CAST(f.discharge_ts AS DATE)),
+  f.discharge_dept_id;
 -- fact visit: opd_visit_count
+-- flat query on the base tables: StarRocks's SPJG rewrite can answer it from an MV
 SELECT
-  CAST(DATE_TRUNC('MONTH', _day) AS DATE) AS _bucket,
-  department,
-  COUNT(CASE WHEN visit_type = 'outpatient' THEN 1 END) AS opd_visit_count
-FROM (
-  SELECT
-    *
-  FROM (
-    SELECT
-      f.*,
-      CAST(visit_ts AS DATETIME) AS _ts,
-      CAST(visit_ts AS DATE) AS _day,
-      f.dept_id AS department,
-      _dept.campus_id AS campus,
-      _dept.discipline AS discipline,
-      f.doctor_id AS doctor,
-      _doc.team_id AS team
-    FROM fact_visit AS f
-    LEFT JOIN dim_department AS _dept
-      ON _dept.dept_id = f.dept_id
-    LEFT JOIN dim_doctor AS _doc
-      ON _doc.doctor_id = f.doctor_id
-  ) AS r
-  WHERE
-    _day >= CAST('2026-01-01' AS DATE) AND _day <= CAST('2026-01-31' AS DATE)
-) AS s
+  DATE_TRUNC('month', f._part_date) AS _bucket,
+  f.dept_id AS department,
+  COUNT(CASE WHEN f.visit_type = 'outpatient' THEN 1 END) AS opd_visit_count
+FROM fact_visit AS f
+LEFT JOIN dim_department AS _dept
+  ON _dept.dept_id = f.dept_id
+LEFT JOIN dim_doctor AS _doc
+  ON _doc.doctor_id = f.doctor_id
+WHERE
+  f._part_date >= CAST('2026-01-01' AS DATE)
+  AND f._part_date <= CAST('2026-01-31' AS DATE)
 GROUP BY
-  CAST(DATE_TRUNC('MONTH', _day) AS DATE),
-  department;
+  DATE_TRUNC('month', f._part_date),
+  f.dept_id;

@@ -1,27 +1,16 @@
 -- fact ward_census: occupied_beds_avg, open_beds_avg
+-- flat query on the base tables: StarRocks's SPJG rewrite can answer it from an MV
 SELECT
-  CAST(DATE_TRUNC('MONTH', _day) AS DATE) AS _bucket,
-  department,
-  SUM(occupied_beds) AS occupied_beds_avg,
-  SUM(open_beds) AS open_beds_avg
-FROM (
-  SELECT
-    *
-  FROM (
-    SELECT
-      f.*,
-      CAST(f.census_date AS DATETIME) AS _ts,
-      CAST(f.census_date AS DATE) AS _day,
-      f.dept_id AS department,
-      _dept.campus_id AS campus,
-      _dept.discipline AS discipline
-    FROM fact_ward_census AS f
-    LEFT JOIN dim_department AS _dept
-      ON _dept.dept_id = f.dept_id
-  ) AS r
-  WHERE
-    _day >= CAST('2026-01-01' AS DATE) AND _day <= CAST('2026-01-31' AS DATE)
-) AS s
+  DATE_TRUNC('month', f._part_date) AS _bucket,
+  f.dept_id AS department,
+  SUM(f.occupied_beds) AS occupied_beds_avg,
+  SUM(f.open_beds) AS open_beds_avg
+FROM fact_ward_census AS f
+LEFT JOIN dim_department AS _dept
+  ON _dept.dept_id = f.dept_id
+WHERE
+  f._part_date >= CAST('2026-01-01' AS DATE)
+  AND f._part_date <= CAST('2026-01-31' AS DATE)
 GROUP BY
-  CAST(DATE_TRUNC('MONTH', _day) AS DATE),
-  department;
+  DATE_TRUNC('month', f._part_date),
+  f.dept_id;

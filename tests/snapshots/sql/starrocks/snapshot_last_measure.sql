@@ -1,4 +1,5 @@
 -- fact ward_census: open_beds_last
+-- last-day snapshot: evaluated on the base rows, not from an MV
 SELECT
   CAST(DATE_TRUNC('MONTH', _day) AS DATE) AS _bucket,
   department,
