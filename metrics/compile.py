@@ -363,7 +363,12 @@ def _text_match_sql(model, unit, spec, start, end, flat: FlatFact):
 
 
 def metric_sql(model, metric_id: str, dialect: str) -> str:
-    spec = QuerySpec(metrics=(metric_id,), by=("department",), grain="month", **SAMPLE)
+    """The metric's SQL by month × department (× campus for facts without departments)."""
+    from .dimensions import fact_dimensions
+
+    facts = [model.measures[n][0] for n in measures_of(model, metric_id)]
+    dim = "department" if all("department" in fact_dimensions(f) for f in facts) else "campus"
+    spec = QuerySpec(metrics=(metric_id,), by=(dim,), grain="month", **SAMPLE)
     parts = []
     for unit in units_for(model, measures_of(model, metric_id)):
         parts.append(f"-- fact {unit.fact.name}: " + ", ".join(m.name for m in unit.measures))

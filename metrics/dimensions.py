@@ -27,7 +27,8 @@ def fact_dimensions(fact: Fact) -> set[str]:
     >>> sorted(fact_dimensions(f))
     ['campus', 'category', 'department', 'discipline']
     """
-    dims = {"campus", "department", "discipline"} | set(fact.enums)
+    dims = ({"campus", "department", "discipline"} if fact.org.department else {"campus"}) \
+        | set(fact.enums)
     if fact.org.team or fact.org.doctor:
         dims.add("team")
     if fact.org.doctor:

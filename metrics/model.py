@@ -65,7 +65,11 @@ class Materialization(Strict):
 
 
 class Org(Strict):
-    department: str
+    """Organisation attribution. Campus and discipline follow from the department; a fact
+    with no department (operating rooms belong to a campus) names its `campus` instead."""
+
+    department: str | None = None
+    campus: str | None = None
     team: str | None = None
     doctor: str | None = None
 

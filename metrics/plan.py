@@ -74,7 +74,8 @@ def validate_spec(model: SemanticModel, spec: QuerySpec) -> None:
     if spec.start and spec.end and spec.start > spec.end:
         raise QueryError(f"--from {spec.start} is after --to {spec.end}")
     known_dims = set().union(*(fact_dimensions(f) for f in model.facts.values()))
-    for d in spec.dims:
+    asked = list(spec.by) + [d for d, _ in spec.where if d not in spec.by]
+    for d in asked:
         if d not in known_dims:
             raise QueryError(f"unknown dimension {d!r}{did_you_mean(d, known_dims)}")
     for token in spec.metrics:
@@ -88,7 +89,7 @@ def validate_spec(model: SemanticModel, spec: QuerySpec) -> None:
         for mname in sorted(measures_of(model, mid)):
             fact, measure = model.measures[mname]
             carried = fact_dimensions(fact)
-            for d in spec.dims:
+            for d in asked:
                 if d not in carried:
                     raise QueryError(
                         f"metric {mid!r}: its part {mname!r} (fact {fact.name}, table "
@@ -191,6 +192,7 @@ def unit_conditions(unit: Unit, spec: QuerySpec, start: dt.date | None, end: dt.
     for d, values in spec.where:
         conds.append(sb.in_list(d, list(values)))
     if spec.scope is not None:
-        conds.append(sb.in_list("department", sorted(spec.scope)) if spec.scope
-                     else exp.false())
+        # a department scope; a fact with no department (operating rooms) shows nothing to it
+        scoped = spec.scope and unit.fact.org.department
+        conds.append(sb.in_list("department", sorted(spec.scope)) if scoped else exp.false())
     return conds

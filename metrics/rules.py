@@ -226,6 +226,15 @@ class MaterializationsValid(Rule):
         return out
 
 
+class OrgDeclared(Rule):
+    """A fact names its department, or (when it has none) its campus."""
+
+    def check(self, model):
+        return [Issue("error", f"{model.where[('fact', f.name)]}: fact {f.name!r}: org needs "
+                      "'department' (or 'campus' for a fact without departments)")
+                for f in model.facts.values() if not f.org.department and not f.org.campus]
+
+
 class MetricPresentation(Rule):
     """A band metric has a band [lo, hi] with lo <= hi."""
 
@@ -261,7 +270,8 @@ class SettingsKnown(Rule):
 
 
 RULES: tuple[Rule, ...] = (FactTablesExist(), ExpressionsParse(), MetricReferences(), NoCycles(),
-                           FactDimensions(), MaterializationsValid(), MetricPresentation(),
+                           FactDimensions(), MaterializationsValid(), OrgDeclared(),
+                           MetricPresentation(),
                            SettingsKnown())
 
 

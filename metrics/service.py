@@ -138,8 +138,10 @@ def _resolve(model, token: str) -> tuple[str, str | None, int | None]:
 def _compute(wh, model, spec: QuerySpec, token: str, result: Result, use_mvs) -> pd.DataFrame:
     base, transform, days = _resolve(model, token)
     if transform in ("target", "target_to_date", "attainment", "gap"):
-        raise QueryError(f"{token}: targets are not loaded (the targets module provides "
-                         f"{transform})")
+        from .targets_read import target_frame
+
+        return target_frame(wh, model, spec, base, transform, lambda: _values(
+            wh, model, spec, base, spec.start, spec.end, result, use_mvs, token))
     if transform in _PERIOD_OF:
         return _cumulative(wh, model, spec, base, _PERIOD_OF[transform], result, use_mvs)
     if transform == "rolling":

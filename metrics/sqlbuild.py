@@ -70,10 +70,13 @@ def fact_rows(fact: Fact, settings: dict) -> exp.Select:
         selects.append(exp.alias_(p(text), name))
     ts = exp.cast(time, "TIMESTAMP")
     selects += [exp.alias_(ts, "_ts"), exp.alias_(exp.cast(time, "DATE"), "_day")]
-    dept = p(fact.org.department)
-    selects += [exp.alias_(dept, "department"),
-                exp.alias_(col("campus_id", "_dept"), "campus"),
-                exp.alias_(col("discipline", "_dept"), "discipline")]
+    dept = p(fact.org.department) if fact.org.department else None
+    if dept is not None:
+        selects += [exp.alias_(dept, "department"),
+                    exp.alias_(col("campus_id", "_dept"), "campus"),
+                    exp.alias_(col("discipline", "_dept"), "discipline")]
+    else:
+        selects.append(exp.alias_(p(fact.org.campus), "campus"))
     if fact.org.doctor:
         selects.append(exp.alias_(p(fact.org.doctor), "doctor"))
     if fact.org.team:
@@ -88,8 +91,10 @@ def fact_rows(fact: Fact, settings: dict) -> exp.Select:
     for j in fact.joins:
         q = q.join(exp.alias_(exp.to_table(j.table), j.alias, table=True), on=p(j.on),
                    join_type=j.how)
-    q = q.join(exp.alias_(exp.to_table("dim_department"), "_dept", table=True),
-               on=exp.EQ(this=col("dept_id", "_dept"), expression=dept.copy()), join_type="left")
+    if dept is not None:
+        q = q.join(exp.alias_(exp.to_table("dim_department"), "_dept", table=True),
+                   on=exp.EQ(this=col("dept_id", "_dept"), expression=dept.copy()),
+                   join_type="left")
     if fact.org.doctor and not fact.org.team:
         q = q.join(exp.alias_(exp.to_table("dim_doctor"), "_doc", table=True),
                    on=exp.EQ(this=col("doctor_id", "_doc"), expression=p(fact.org.doctor)),

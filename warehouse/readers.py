@@ -1,9 +1,14 @@
-"""Opening delivered files for reading: every column as text, with source line numbers.
+"""Opening delivered files for reading: typed where that is safe, else as text, with source
+line numbers.
 
 CSV (UTF-8 with or without BOM, or GBK/GB18030, detected or given) is read by DuckDB's own
-`read_csv` (all columns VARCHAR); non-UTF-8 files are first transcoded to a UTF-8 temporary
-file in Python, streaming in chunks (DuckDB's encodings extension cannot be installed offline).
-Parquet is read by `read_parquet` and cast to text, so one validation path serves both formats.
+`read_csv`: first with the contract's number, date and timestamp columns typed by the reader
+(CSV_TYPED; the other columns as VARCHAR), and only when that read fails (a value the reader
+cannot type) again with every column as VARCHAR, checked by TRY_CAST. Non-UTF-8 files are
+first transcoded to a UTF-8 temporary file in Python, streaming in chunks (DuckDB's encodings
+extension cannot be installed offline). Parquet columns whose type fits the contract's are
+read as they are; the others are cast to text and checked like CSV text. Bad rows are always
+described from the all-text reading (`StagedFile.text`), so reasons quote the delivered text.
 
 `open_source` checks the header and returns a StagedFile whose `relation` is a SQL FROM item
 yielding `_line` plus the contract's columns (and `_deleted` when delivered); validate.parse
@@ -59,6 +64,22 @@ class StagedFile:
     rows: int | None = None
     typed: str | None = None
     tmpdir: Path | None = None
+    #: relation column -> DuckDB type, for the columns `relation` yields already typed (the
+    #: others are VARCHAR); empty for the all-text path
+    types: dict = field(default_factory=dict)
+    #: the same rows with every column as text (VARCHAR), when `relation` is typed: bad rows
+    #: are described, and kept for replay, from it, exactly as delivered
+    text_relation: str | None = None
+
+    @property
+    def text(self) -> str:
+        """A FROM item of the rows as text (same placeholders as `relation`)."""
+        return self.text_relation or self.relation
+
+    def use_text(self) -> None:
+        """Drop the typed reading (it failed): read every column as text from now on."""
+        if self.text_relation:
+            self.relation, self.text_relation, self.types = self.text_relation, None, {}
 
     @property
     def label(self) -> str:
@@ -170,15 +191,89 @@ def _select_list(table: Table, mapping: dict[str, str], cast: bool) -> str:
 
 
 _CSV_OPTS = "header=true, all_varchar=true, delim=',', quote='\"', escape='\"'"
+_CSV_TYPED_OPTS = "header=true, auto_detect=false, delim=',', quote='\"', escape='\"'"
+
+#: contract types a CSV is first read as, typed by DuckDB's CSV reader: for these its parser
+#: accepts exactly what TRY_CAST of the text accepts (checked value by value; `int` is not
+#: among them: the reader rounds '3.5' to 4, the contract rejects it; `bool` neither: the
+#: contract spells 是/否). A file with a value the reader rejects is read again as text.
+CSV_TYPED = {"float": "DOUBLE", "money": "DECIMAL(14,2)", "date": "DATE", "timestamp": "TIMESTAMP"}
+
+#: Parquet column types taken as they are, per contract type (else cast to text and checked
+#: like CSV text)
+_PARQUET_OK = {
+    "int": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "HUGEINT"},
+    "float": {"FLOAT", "DOUBLE", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"},
+    "money": {"DOUBLE", "FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"},  # + DECIMAL(p,s)
+    "bool": {"BOOLEAN"},
+    "date": {"DATE"},
+    "timestamp": {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"},
+    "str": {"VARCHAR"}, "enum": {"VARCHAR"},
+}
+
+
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _csv_relation(cur, path: Path, src_path: Path, table: Table):
+    """(typed relation, all-text relation, {column: type}, params, has_deleted, ignored); the
+    typed one is the text one when no column is read typed (then the second is None)."""
     src = f"read_csv(?, {_CSV_OPTS})"
     header = [r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {src}", [str(src_path)]).fetchall()]
     mapping, has_deleted, ignored = _map_columns(path, table, header)
     rel = (f"(SELECT row_number() OVER () + 1 AS _line, {_select_list(table, mapping, cast=False)} "
            f"FROM {src})")
-    return rel, [str(src_path)], has_deleted, ignored
+    # typed first: the same reader with the contract's date, time and number columns typed
+    by_src = {v: k for k, v in mapping.items()}
+    types, cols = {}, []
+    for h in header:
+        name = by_src.get(h)
+        c = table.column(name) if name and name in table.column_names else None
+        typ = CSV_TYPED.get(c.type) if c is not None else None
+        if typ:
+            types[name] = typ
+        cols.append(f"{_lit(h)}: {_lit(typ or 'VARCHAR')}")
+    typed_rel = None
+    if types and len(set(header)) == len(header):
+        typed_src = f"read_csv(?, {_CSV_TYPED_OPTS}, columns={{{', '.join(cols)}}})"
+        typed_rel = (f"(SELECT row_number() OVER () + 1 AS _line, "
+                     f"{_select_list(table, mapping, cast=False)} FROM {typed_src})")
+    if typed_rel is None:
+        return rel, None, {}, [str(src_path)], has_deleted, ignored
+    return typed_rel, rel, types, [str(src_path)], has_deleted, ignored
+
+
+def _parquet_relation(cur, path: Path, table: Table):
+    """(relation with the columns whose Parquet type fits the contract typed, all-text
+    relation, {column: type} of the typed ones, params, has_deleted, ignored)."""
+    desc = cur.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    header = [r[0] for r in desc]
+    src_type = {r[0]: str(r[1]).upper() for r in desc}
+    mapping, has_deleted, ignored = _map_columns(path, table, header)
+    text_rel = (f"(SELECT file_row_number + 1 AS _line, {_select_list(table, mapping, cast=True)} "
+                "FROM read_parquet(?, file_row_number=true))")
+    types, parts = {}, []
+    for name in list(table.column_names) + ([DELETED] if has_deleted else []):
+        src = mapping.get(name)
+        if src is None:
+            parts.append(f"CAST(NULL AS VARCHAR) AS {_quote(name)}")
+            continue
+        st = src_type[src]
+        c = table.column(name) if name in table.column_names else None
+        ok = c is not None and (st in _PARQUET_OK.get(c.type, ()) or
+                                (c.type == "money" and st.startswith("DECIMAL")))
+        if ok and st != "VARCHAR":
+            types[name] = st
+            parts.append(f"{_quote(src)} AS {_quote(name)}")
+        elif ok:
+            parts.append(f"{_quote(src)} AS {_quote(name)}")
+        else:
+            parts.append(f"CAST({_quote(src)} AS VARCHAR) AS {_quote(name)}")
+    rel = (f"(SELECT file_row_number + 1 AS _line, {', '.join(parts)} "
+           "FROM read_parquet(?, file_row_number=true))")
+    return rel, text_rel, types, [str(path)], has_deleted, ignored
 
 
 def open_source(cur, path: Path, table: str | None = None, encoding: str | None = None,
@@ -205,12 +300,7 @@ def open_source(cur, path: Path, table: str | None = None, encoding: str | None 
     used_encoding, tmpdir = None, None
     try:
         if fmt == "parquet":
-            header = [r[0] for r in cur.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                                [str(path)]).fetchall()]
-            mapping, has_deleted, ignored = _map_columns(path, tdef, header)
-            rel = (f"(SELECT file_row_number + 1 AS _line, {_select_list(tdef, mapping, cast=True)} "
-                   "FROM read_parquet(?, file_row_number=true))")
-            params = [str(path)]
+            rel, text_rel, types, params, has_deleted, ignored = _parquet_relation(cur, path, tdef)
         else:
             used_encoding = "gb18030" if force_transcode and not encoding else \
                 (encoding or detect_encoding(path)).lower()
@@ -221,7 +311,7 @@ def open_source(cur, path: Path, table: str | None = None, encoding: str | None 
                 tmpdir = Path(tempfile.mkdtemp(prefix="cockpit-transcode-"))
                 src = tmpdir / path.name
                 transcode_to_utf8(path, src, used_encoding)
-            rel, params, has_deleted, ignored = _csv_relation(cur, path, src, tdef)
+            rel, text_rel, types, params, has_deleted, ignored = _csv_relation(cur, path, src, tdef)
     except ContractError:
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
@@ -232,8 +322,10 @@ def open_source(cur, path: Path, table: str | None = None, encoding: str | None 
         if fmt == "csv" and encoding is None and not force_transcode and "unicode" in str(e).lower():
             return open_source(cur, path, tname, None, force_transcode=True)
         raise UnreadableFile(f"{path.name}: cannot be read as {fmt}: {error_text(e)}") from e
+    # `rel` yields the `types` columns typed (the rest as text); `text_rel` all as text
     return StagedFile(tname, path, fmt, used_encoding, rel, params, st.st_size,
-                      datetime.fromtimestamp(st.st_mtime), has_deleted, ignored, tmpdir=tmpdir)
+                      datetime.fromtimestamp(st.st_mtime), has_deleted, ignored, tmpdir=tmpdir,
+                      types=types, text_relation=text_rel if types else None)
 
 
 def error_text(e: Exception) -> str:

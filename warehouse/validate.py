@@ -60,9 +60,12 @@ class Validation:
 
 
 # -- per-column expressions ------------------------------------------------------------------
-def _v(col: Column) -> str:
-    """The delivered text, NULL when empty (trimmed for non-text types)."""
+# `src` is the type the relation yields the column as (None: VARCHAR text, as delivered)
+def _v(col: Column, src: str | None = None) -> str:
+    """The delivered value, NULL when empty (text trimmed for non-text types)."""
     raw = f"s.{q(col.name)}"
+    if src:
+        return raw
     if col.type in ("int", "float", "money"):
         return f"nullif(trim({raw}), '')"
     return f"nullif({raw}, '')"
@@ -74,8 +77,11 @@ def _bool_expr(v: str) -> str:
     return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
 
 
-def _typed(col: Column) -> str:
-    v = _v(col)
+def _typed(col: Column, src: str | None = None) -> str:
+    v = _v(col, src)
+    if src:
+        target = duckdb_type(col)
+        return v if src == target else f"TRY_CAST({v} AS {target})"
     if col.type == "str":
         return v
     if col.type == "enum":
@@ -96,11 +102,11 @@ _TYPE_HINT = {
 }
 
 
-def _checks(table: Table, col: Column) -> list[tuple[str, str]]:
+def _checks(table: Table, col: Column, src: str | None = None) -> list[tuple[str, str]]:
     """(condition over the inner query's v_/t_ columns, message expression) per kind of problem."""
     v, t = q("v_" + col.name), q("t_" + col.name)
     applies = "true" if col.name in table.primary_key else "NOT _del"
-    shown = f"'''' || {v} || ''''"
+    shown = f"'''' || CAST({v} AS VARCHAR) || ''''"
     out = []
     if not col.nullable:
         out.append((f"{applies} AND {v} IS NULL",
@@ -109,7 +115,7 @@ def _checks(table: Table, col: Column) -> list[tuple[str, str]]:
         hint = " is not one of " + ", ".join(col.enum or ())
     else:
         hint = " " + _TYPE_HINT.get(col.type, "")
-    if col.type != "str":
+    if col.type != "str" and src != duckdb_type(col):  # (a value read as its type casts)
         out.append((f"{applies} AND {v} IS NOT NULL AND {t} IS NULL", f"{shown} || {lit(hint)}"))
     if col.min is not None:
         out.append((f"{applies} AND {t} < {col.min!r}", f"{shown} || {lit(f' is below the minimum {col.min:g}')}"))
@@ -118,14 +124,16 @@ def _checks(table: Table, col: Column) -> list[tuple[str, str]]:
     return out
 
 
-def _inner_select(table: Table, staged: StagedFile) -> str:
+def _inner_select(table: Table, staged: StagedFile, text: bool = False) -> str:
     """SELECT of _line, _file, v_*, t_*, _del, _del_bad, _del_raw, _part_date over the file's
-    relation `s` (placeholders: staged.params, then the file label unless rows carry `_file`)."""
+    relation `s` (placeholders: staged.params, then the file label unless rows carry `_file`);
+    over its all-text reading when `text`."""
+    types = {} if text else staged.types
     parts = ["s._line AS _line"]
     parts.append("s._file AS _file" if staged.explicit_lines else "CAST(? AS VARCHAR) AS _file")
     for c in table.columns:
-        parts.append(f"{_v(c)} AS {q('v_' + c.name)}")
-        parts.append(f"{_typed(c)} AS {q('t_' + c.name)}")
+        parts.append(f"{_v(c, types.get(c.name))} AS {q('v_' + c.name)}")
+        parts.append(f"{_typed(c, types.get(c.name))} AS {q('t_' + c.name)}")
     if staged.has_deleted:
         d = f"nullif(trim(s.{q(DELETED)}), '')"
         # an unreadable flag still marks the row as meant for deletion: it is quarantined for
@@ -137,7 +145,7 @@ def _inner_select(table: Table, staged: StagedFile) -> str:
         parts.append("false AS _del")
         parts.append("false AS _del_bad")
         parts.append("CAST(NULL AS VARCHAR) AS _del_raw")
-    inner = "SELECT " + ", ".join(parts) + f" FROM {staged.relation} s"
+    inner = "SELECT " + ", ".join(parts) + f" FROM {staged.text if text else staged.relation} s"
     if table.partition_by:
         part = "coalesce(" + ", ".join(f"CAST({q('t_' + c)} AS DATE)" for c in table.partition_by) + ")"
         return f"SELECT *, {part} AS {PART_DATE} FROM ({inner})"
@@ -148,11 +156,12 @@ def _params(staged: StagedFile) -> list:
     return ([] if staged.explicit_lines else [staged.label]) + list(staged.params)
 
 
-def _row_problems(table: Table) -> list[tuple[str, str, str, str]]:
-    """(condition, column label, value expression, message expression) of row-local problems."""
+def _row_problems(table: Table, types: dict | None = None) -> list[tuple[str, str, str, str]]:
+    """(condition, column label, value expression, message expression) of row-local problems
+    (`types`: the columns the relation yields typed, see StagedFile.types)."""
     out = []
     for c in table.columns:
-        for cond, msg in _checks(table, c):
+        for cond, msg in _checks(table, c, (types or {}).get(c.name)):
             out.append((cond, c.name, q("v_" + c.name), msg))
     out.append(("_del_bad", DELETED, "_del_raw",
                 "'''' || _del_raw || ''' ' || " + lit(_TYPE_HINT["bool"])))
@@ -176,19 +185,25 @@ def parse(cur, staged: StagedFile) -> str:
 
     table = TABLES[staged.table]
     typ = f"_typ_{staged.table}"
-    problems = _row_problems(table)
-    any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
     keep = [f"{q('t_' + n)} AS {q(n)}" for n in table.column_names] + ["_del", "_line", "_file"]
     if table.partition_by:
         keep.append(PART_DATE)
-    try:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(typ)} AS SELECT {', '.join(keep)}, "
-                    f"NOT ({any_bad}) AS _ok FROM ({_inner_select(table, staged)})", _params(staged))
-    except duckdb.Error as e:
-        from .readers import UnreadableFile, error_text
+    while True:
+        problems = _row_problems(table, staged.types)
+        any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
+        try:
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(typ)} AS SELECT {', '.join(keep)}, "
+                        f"NOT ({any_bad}) AS _ok FROM ({_inner_select(table, staged)})",
+                        _params(staged))
+            break
+        except duckdb.Error as e:
+            if staged.text_relation and staged.format == "csv":
+                staged.use_text()  # a value the typed reader refuses: check it as text
+                continue
+            from .readers import UnreadableFile, error_text
 
-        raise UnreadableFile(f"{staged.label}: cannot be read as {staged.format}: "
-                             f"{error_text(e)}") from e
+            raise UnreadableFile(f"{staged.label}: cannot be read as {staged.format}: "
+                                 f"{error_text(e)}") from e
     staged.typed = typ
     staged.rows = cur.execute(f"SELECT count(*) FROM {q(typ)}").fetchone()[0]
     return typ
@@ -238,7 +253,7 @@ def validate(cur, staged: StagedFile) -> Validation:
         # read the bad rows again, as delivered, to say what is wrong with them
         bad = f"_bad_{tag}"
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(bad)} AS SELECT * FROM "
-                    f"({_inner_select(table, staged)}) WHERE _line IN "
+                    f"({_inner_select(table, staged, text=True)}) WHERE _line IN "
                     f"(SELECT _line FROM {q(typ)} WHERE NOT _ok)", _params(staged))
         for cond, colname, value, msg in problems:
             cur.execute(
@@ -246,6 +261,13 @@ def validate(cur, staged: StagedFile) -> Validation:
                 f"SELECT _file, _line, {lit(colname)}, {value}, "
                 f"_file || ':' || _line || ': column {colname}: ' || {msg} FROM {q(bad)} "
                 f"WHERE coalesce({cond}, false)")
+        if staged.text_relation:  # (never expected) a row the typed reading flagged that
+            # its text passes: quarantined all the same, never dropped without a reason
+            cur.execute(
+                f"INSERT INTO {q(prob)} (file, line, column_name, value, reason) "
+                f"SELECT _file, _line, NULL, NULL, _file || ':' || _line || ': the row fails a "
+                f"check of its typed reading' FROM {q(bad)} WHERE _line NOT IN "
+                f"(SELECT line FROM {q(prob)})")
         cur.execute(f"DROP TABLE {q(bad)}")
 
     # unknown foreign keys
@@ -295,7 +317,7 @@ def validate(cur, staged: StagedFile) -> Validation:
         cur.execute(
             f"UPDATE {q(prob)} SET row_json = r.j FROM (SELECT s._line AS _line, "
             f"to_json(struct_pack({', '.join(f'{c} := s.{c}' for c in src_cols)})) AS j "
-            f"FROM {staged.relation} s WHERE s._line IN (SELECT line FROM {q(prob)})) r "
+            f"FROM {staged.text} s WHERE s._line IN (SELECT line FROM {q(prob)})) r "
             f"WHERE r._line = {q(prob)}.line", list(staged.params))
 
     collapsed = 0

@@ -251,12 +251,15 @@ def render_head(search):
         r = dept_row(dept)
         opts.insert(0, {"label": f"{dept_name(r, lang)} · {r['campus_name']}", "value": dept})
     row = dept_row(dept) if dept else None
-    info = (f"{t('dim.campus', lang)}：{row['campus_name']} · {t('dim.discipline', lang)}："
-            f"{discipline_name(row['discipline'], lang)}" if row is not None else "")
+    colon = "：" if lang != "en" else ": "
+    info = (f"{t('dim.campus', lang)}{colon}{row['campus_name']} · "
+            f"{t('dim.discipline', lang)}{colon}{discipline_name(row['discipline'], lang)}"
+            if row is not None else "")
     note = L("dp.out_of_scope", lang) if denied else (
         "" if dept else L("dp.no_dept", lang))
     fr = for_metrics(known(KPIS))
-    return (L("dp.choose", lang) + "：", opts, dept, info, note, freshness_line(fr, lang))
+    colon = "：" if lang != "en" else ": "
+    return (L("dp.choose", lang) + colon, opts, dept, info, note, freshness_line(fr, lang))
 
 
 def render_kpis(search):

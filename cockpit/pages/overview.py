@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from urllib.parse import parse_qsl
 
 import dash
 import plotly.graph_objects as go
@@ -168,22 +167,29 @@ def drill_level(view: state.View) -> str:
 
 
 def names(dim: str, lang: str) -> dict[str, str]:
-    """id → display name; departments in English from `dept_name_en`."""
-    if dim == "department" and lang == "en":
-        from sqlglot import exp
+    """id → display name. Departments: English from `dept_name_en`, and a name that several
+    campuses share (普通外科 on two campuses) carries its campus, so bars never merge."""
+    if dim != "department":
+        return data.labels(dim)
+    from sqlglot import exp
 
-        from metrics.dialects import render
+    from metrics.dialects import render
 
-        memo = data._state.setdefault("overview_dept_en", {})
-        key = data.data_version()
-        if key not in memo:
-            wh = data.warehouse()
-            sql = render(exp.select("dept_id", "dept_name_en", "dept_name")
-                         .from_("dim_department"), wh.dialect)
-            memo.clear()
-            memo[key] = {r[0]: r[1] or r[2] for r in wh.query_rows(sql)}
-        return memo[key]
-    return data.labels(dim)
+    memo = data._state.setdefault("overview_dept_names", {})
+    key = (data.data_version(), lang)
+    if key not in memo:
+        wh = data.warehouse()
+        sql = render(exp.select("dept_id", "dept_name", "dept_name_en", "campus_id")
+                     .from_("dim_department"), wh.dialect)
+        rows = wh.query_rows(sql)
+        campus = data.labels("campus")
+        base = {r[0]: (r[2] or r[1]) if lang == "en" else r[1] for r in rows}
+        count: dict[str, int] = {}
+        for n in base.values():
+            count[n] = count.get(n, 0) + 1
+        memo[key] = {r[0]: base[r[0]] + (f" · {campus.get(r[3], r[3])}"
+                                         if count[base[r[0]]] > 1 else "") for r in rows}
+    return memo[key]
 
 
 # -- pure helpers -----------------------------------------------------------------------------
@@ -340,7 +346,8 @@ def render_live(search, _tick=None):
             if mid == "inpatient_census":
                 day = fmt_period(census_day, "day", lang) if census_day else "—"
                 cards.append(kpi_card(m, census, census_prev, vs, band=[], lang=lang,
-                                      theme=theme, fmt="integer", label=L("ov.census_latest", lang, day=day),
+                                      theme=theme, fmt="integer",
+                                      label=L("ov.census_latest", lang, day=day),
                                       id=f"overview-live-{mid}"))
                 continue
             cards.append(kpi_card(m, first(cur, mid), first(prev, mid), vs, band=[],

@@ -204,6 +204,10 @@ CASES = {
                            "    description: booked share\n    band: [0.9, 0.5]\n", RATIO_LINE,
                            ["metric 'appointment_rate': band must be [lo, hi] with lo <= hi, "
                             "found [0.9, 0.5]"]),
+    "OrgDeclared": ("org: {department: f.dept_id, doctor: f.doctor_id}",
+                    "org: {doctor: f.doctor_id}", FACT_LINE,
+                    ["fact 'visit': org needs 'department' (or 'campus' for a fact without "
+                     "departments)"]),
     "SettingsKnown": ("filter: \"is_appointment\"",
                       "filter: \"is_appointment and 1 < {{temp_cancel_hour}}\"", FACT_LINE,
                       ["fact 'visit': unknown setting 'temp_cancel_hour'",
