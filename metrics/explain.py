@@ -19,6 +19,10 @@ def explain_text(result, dialect: str) -> str:
             if not unit.reasons:
                 lines.append("--   (no materialization declared for this fact)")
             lines.append(render(unit.sql, dialect, pretty=True) + ";")
+            if unit.tail_sql is not None:
+                lines.append(f"-- plus {unit.reasons.get('live', 'today live')}, added bucket "
+                             "by bucket:")
+                lines.append(render(unit.tail_sql, dialect, pretty=True) + ";")
             lines.append("")
     return "\n".join(lines)
 

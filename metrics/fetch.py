@@ -5,7 +5,7 @@ on the buckets and dimensions they share, and empty buckets are filled.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from sqlglot import exp
@@ -153,16 +153,22 @@ def mv_state(wh) -> dict[str, dict]:
     return state
 
 
+_COMBINE = {"sum": "sum", "count": "sum", "snapshot": "sum", "min": "min", "max": "max"}
+
+
 def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
           use_mvs: bool = True) -> Fetched:
     """Components of `measure_names` per bucket and `spec.by` row, gap-filled."""
+    spec = replace(spec, start=start, end=end)
     units = units_for(model, measure_names)
     built = mv_state(wh) if use_mvs else {}
     frames = []
     for unit in units:
         route(unit, spec, built)
-        unit.sql = unit_sql(model, unit, spec, start, end)
-        df = wh.query_df(render(unit.sql, wh.dialect))
+        df = _live_tail(wh, model, unit, spec, built) if unit.source == "base" else None
+        if df is None:
+            unit.sql = unit_sql(model, unit, spec, start, end)
+            df = wh.query_df(render(unit.sql, wh.dialect))
         frames.append(df)
     keys = ["_bucket"] + list(spec.by)
     frame = frames[0]
@@ -171,6 +177,36 @@ def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
     frame = _normalise_keys(frame, spec)
     frame = _fill(frame, model, spec, measure_names, start, end)
     return Fetched(frame, units)
+
+
+def _live_tail(wh, model, unit: Unit, spec: QuerySpec, built: dict):
+    """A range that reaches today: the days before today from a materialization and today
+    live from the base tables, added bucket by bucket. Only for measures whose partial
+    aggregates combine exactly (sums, counts, min, max); None when it does not apply."""
+    if (unit.mode != "normal" or spec.as_of is None or spec.start is None or spec.end is None
+            or not all(m.agg in _COMBINE for m in unit.measures)):
+        return None
+    today = spec.as_of.date()
+    if not spec.start < today <= spec.end or spec.grain == "hour":
+        return None
+    past = replace(spec, end=today - dt.timedelta(days=1))
+    hist = Unit(unit.fact, unit.mode, unit.measures)
+    route(hist, past, built)
+    if hist.source == "base":
+        return None
+    live = Unit(unit.fact, unit.mode, unit.measures)
+    hist.sql = unit_sql(model, hist, past, past.start, past.end)
+    live.sql = unit_sql(model, live, replace(spec, start=today), today, spec.end)
+    parts = [wh.query_df(render(hist.sql, wh.dialect)), wh.query_df(render(live.sql, wh.dialect))]
+    keys = ["_bucket"] + list(spec.by)
+    both = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
+    agg = {m.name: _COMBINE[m.agg] for m in unit.measures}
+    out = both.groupby(keys, dropna=False, as_index=False).agg(agg) if len(both) else both
+    unit.source = hist.source
+    unit.reasons = {**hist.reasons, "live": f"today ({today}) from the base tables"}
+    unit.sql = hist.sql
+    unit.tail_sql = live.sql
+    return out
 
 
 def _normalise_keys(frame: pd.DataFrame, spec: QuerySpec) -> pd.DataFrame:

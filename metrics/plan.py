@@ -112,6 +112,8 @@ class Unit:
     source: str = "base"  # "base" or a materialization table name
     reasons: dict[str, str] = field(default_factory=dict)
     sql: exp.Expression | None = None
+    #: today's part from the base tables, when the rest came from a materialization
+    tail_sql: exp.Expression | None = None
 
 
 def units_for(model: SemanticModel, measure_names: set[str]) -> list[Unit]:

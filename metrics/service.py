@@ -93,9 +93,19 @@ def run(spec: QuerySpec, *, wh=None, model=None, use_mvs: bool = True) -> Result
     result = Result(pd.DataFrame(), spec)
     keys = ["_bucket"] + list(spec.by)
     out: pd.DataFrame | None = None
-    plain = [t for t in spec.metrics if _resolve(model, t)[1] is None]
-    if len(plain) > 1:  # metrics without a transform share one fetch (one SQL per fact)
-        out = _plain_values(wh, model, spec, plain, result, use_mvs)
+    # metrics without a transform share one fetch (one SQL per fact); so do all 同比 tokens,
+    # and all 环比 tokens (one fetch for the period, one for the comparison period)
+    groups: dict[str, list[str]] = {}
+    for t in spec.metrics:
+        transform = _resolve(model, t)[1]
+        if transform is None:
+            groups.setdefault("plain", []).append(t)
+        elif transform in _COMPARE:
+            groups.setdefault(_COMPARE[transform], []).append(t)
+    for kind, tokens in groups.items():
+        part = (_plain_values(wh, model, spec, tokens, result, use_mvs) if kind == "plain"
+                else _compare_batch(wh, model, spec, tokens, kind, result, use_mvs))
+        out = part if out is None else out.merge(part, on=keys, how="outer")
     for token in spec.metrics:
         if out is not None and token in out.columns:
             continue
@@ -146,8 +156,6 @@ def _compute(wh, model, spec: QuerySpec, token: str, result: Result, use_mvs) ->
         return _cumulative(wh, model, spec, base, _PERIOD_OF[transform], result, use_mvs)
     if transform == "rolling":
         return _rolling(wh, model, spec, base, days, result, use_mvs)
-    if transform in _COMPARE:
-        return _compare(wh, model, spec, base, transform, result, use_mvs)
     frame = _values(wh, model, spec, base, spec.start, spec.end, result, use_mvs, token)
     if transform == "share":
         _check_additive(model, base, token)
@@ -288,26 +296,21 @@ def _shift(d, grain: str | None, kind: str, span_days: int, sign: int = -1):
     return out.to_pydatetime() if isinstance(d, pd.Timestamp) else out.date()
 
 
-def _compare(wh, model, spec, metric_id, transform, result, use_mvs) -> pd.DataFrame:
-    """同比 / 环比: the same metric over the comparison period (same period last year, or
-    the previous period of the grain), matched bucket to bucket."""
-    kind = _COMPARE[transform]
+def _compare_batch(wh, model, spec, tokens, kind, result, use_mvs) -> pd.DataFrame:
+    """同比 / 环比: the metrics over the comparison period (same period last year, or the
+    previous period of the grain), matched bucket to bucket; one fetch per period."""
+    bases = sorted({_resolve(model, t)[0] for t in tokens})
     span = (spec.end - spec.start).days + 1
-    cur = _values(wh, model, spec, metric_id, spec.start, spec.end, result, use_mvs,
-                  f"{metric_id}:{transform}")
-    p_start = _shift(spec.start, spec.grain, kind, span)
-    p_end = _shift(spec.end, spec.grain, kind, span)
-    p_as_of = None
-    if spec.as_of is not None:
-        p_as_of = _shift(pd.Timestamp(spec.as_of), spec.grain, kind, span)
-    p_spec = QuerySpec(spec.metrics, spec.by, spec.grain, p_start, p_end, spec.where, p_as_of,
-                       spec.scope)
-    prev = _values(wh, model, spec, metric_id, p_start, p_end, result, use_mvs,
-                   f"{metric_id}:{transform} (comparison)", override_spec=p_spec)
+    cur = _plain_values(wh, model, spec, bases, result, use_mvs)
+    p_spec = QuerySpec(spec.metrics, spec.by, spec.grain,
+                       _shift(spec.start, spec.grain, kind, span),
+                       _shift(spec.end, spec.grain, kind, span),
+                       spec.where, None if spec.as_of is None else
+                       _shift(pd.Timestamp(spec.as_of), spec.grain, kind, span), spec.scope)
+    prev = _plain_values(wh, model, p_spec, bases, result, use_mvs)
     keys = list(spec.by)
     if spec.grain is None:
-        cur["_key"] = 0
-        prev["_key"] = 0
+        cur["_key"], prev["_key"] = 0, 0
     else:
         cur["_key"] = [_shift(b, spec.grain, kind, span) for b in cur["_bucket"]]
         prev["_key"] = prev["_bucket"]
@@ -315,16 +318,20 @@ def _compare(wh, model, spec, metric_id, transform, result, use_mvs) -> pd.DataF
             cur["_key"] = [bucket_start(k, spec.grain) for k in cur["_key"]]
     cur["_key"] = cur["_key"].astype("object")
     prev["_key"] = prev["_key"].astype("object")
-    merged = cur.merge(prev[["_key"] + keys + ["_value"]].rename(columns={"_value": "_prev"}),
-                       on=["_key"] + keys, how="left")
-    if transform.endswith("_diff"):
-        merged["_value"] = merged["_value"] - merged["_prev"]
-    elif transform.endswith("_growth"):
-        p = merged["_prev"].astype("float64")
-        merged["_value"] = (merged["_value"] - p) / p.where(p != 0)
-    else:
-        merged["_value"] = merged["_prev"]
-    return merged[["_bucket"] + keys + ["_value"]]
+    merged = cur.merge(prev[["_key"] + keys + bases].rename(
+        columns={b: f"{b}__prev" for b in bases}), on=["_key"] + keys, how="left")
+    out = merged[["_bucket"] + keys].copy()
+    for t in tokens:
+        base, transform, _ = _resolve(model, t)
+        value = merged[base].astype("float64")
+        before = merged[f"{base}__prev"].astype("float64")
+        if transform.endswith("_diff"):
+            out[t] = value - before
+        elif transform.endswith("_growth"):
+            out[t] = (value - before) / before.where(before != 0)
+        else:
+            out[t] = before
+    return out
 
 
 def _present(frame: pd.DataFrame, spec: QuerySpec) -> pd.DataFrame:

@@ -66,15 +66,19 @@ def progress(wh, metric_id: str, year: int, as_of: dt.datetime, level: str = "de
     for tr in ("target", "target_to_date", "attainment"):
         f = target_frame(wh, model, spec, metric_id, tr, lambda: actual.copy())
         f = f.rename(columns={"_value": tr}).drop(columns="_bucket")
-        out = f if out is None else out.merge(f, on=by, how="outer")
+        if out is None:
+            out = f
+        elif by:
+            out = out.merge(f, on=by, how="outer")
+        else:
+            out[tr] = f[tr].to_numpy()
     if not by:
         out["node_id"] = "hospital"
+        out["actual"] = float(actual["_value"].iloc[0]) if len(actual) else np.nan
     else:
-        out = out.rename(columns={level: "node_id"})
-    out = out.merge(actual.rename(columns={level: "node_id"} if by else {})
-                    [["node_id", "_value"] if by else ["_value"]]
-                    .rename(columns={"_value": "actual"}),
-                    **({"on": "node_id", "how": "left"} if by else {"how": "cross"}))
+        out = out.rename(columns={level: "node_id"}).merge(
+            actual.rename(columns={level: "node_id", "_value": "actual"})[["node_id", "actual"]],
+            on="node_id", how="left")
     return _derive(out, model, metric_id, year, as_of, level, nodes, user, tolerance)
 
 

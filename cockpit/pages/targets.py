@@ -1,0 +1,433 @@
+"""目标 targets page: the hospital → department → team tree of a metric's annual targets with
+progress bars, the off-track list, and (for leaders and engineers) editing with holds.
+
+    /targets?metric=medical_revenue&year=2026
+
+- Every row: annual target, expected to date (phased), actual to date, completion (bar capped at
+  120 %, with a tick at the phased progress of the year), gap and a run-rate landing.
+- Department heads see their departments and teams only, and export exactly those; the
+  hospital row, other departments and the editor are not shown to them. The callbacks ask
+  `targets/` with the signed-in user, which enforces the same scope again (a crafted request
+  gets an AccessDenied, audited).
+- Leaders and engineers set a node's target (optionally locked, i.e. held in later cascades)
+  and cascade a parent to its children with a method, a reserve and holds.
+"""
+from __future__ import annotations
+
+import io
+import logging
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from cockpit import data, state
+from cockpit.auth import audit, current_user
+from cockpit.components import data_table, panel
+from cockpit.formatting import fmt_number
+from cockpit.i18n import metric_label, t
+
+log = logging.getLogger("cockpit.pages.targets")
+
+dash.register_page(__name__, path="/targets", name="目标", title_key="nav_targets", order=40)
+
+LABELS = {
+    "tg.metric": ("指标", "Metric"),
+    "tg.year": ("年度", "Year"),
+    "tg.tree": ("{metric} · {year}年目标进度", "{metric}: {year} targets and progress"),
+    "tg.offtrack": ("未达进度（按落后程度）", "Off track (furthest behind first)"),
+    "tg.none_off": ("全部达到时序进度", "Everything is on track"),
+    "tg.node": ("组织", "Unit"), "tg.target": ("年度目标", "Annual target"),
+    "tg.to_date": ("序时目标", "Expected to date"), "tg.actual": ("累计完成", "Actual to date"),
+    "tg.completion": ("完成率", "Completion"), "tg.gap": ("差额", "Gap"),
+    "tg.gap_pct": ("差额%", "Gap %"), "tg.landing": ("年末预计", "Year-end landing"),
+    "tg.time": ("时间进度 {p}", "Time elapsed {p}"),
+    "tg.no_target": ("目标未下达", "No target set"),
+    "tg.hospital": ("全院", "Hospital"),
+    "tg.editor": ("编辑目标", "Edit targets"),
+    "tg.set": ("保存目标", "Save target"), "tg.value": ("目标值", "Value"),
+    "tg.lock": ("锁定（下达时保持）", "Lock (hold in cascades)"),
+    "tg.cascade": ("下达", "Cascade"), "tg.from": ("从", "From"), "tg.to": ("到", "To"),
+    "tg.method": ("方法", "Method"), "tg.reserve": ("院级预留", "Reserve"),
+    "tg.holds": ("保持不变的下级", "Children held"),
+    "tg.saved": ("已保存：版本 {v}", "Saved: version {v}"),
+    "tg.cascaded": ("已下达：版本 {v}", "Cascaded: version {v}"),
+    "tg.denied": ("无权编辑目标", "You may not edit targets"),
+    "tg.failed": ("未完成：{msg}", "Not done: {msg}"),
+    "tg.conflicts": ("上下不一致：", "Top-down and bottom-up disagree: "),
+    "tg.implied": ("下级合计推算比率 {implied}，全院目标 {target}", "Implied by the children {implied}; "
+                   "hospital target {target}"),
+    "tg.export": ("导出目标", "Export targets"),
+    "tg.error": ("查询出错：{msg}", "Query failed: {msg}"),
+    "method.proportional": ("按上年实际比例", "Proportional to last year"),
+    "method.equal": ("平均", "Equal"), "method.capacity": ("按开放床位", "By open beds"),
+    "level.department": ("科室", "Departments"), "level.team": ("诊疗组", "Teams"),
+    "level.campus": ("院区", "Campuses"),
+}
+METHODS = ("proportional", "equal", "capacity")
+DEFAULT_METRIC = "medical_revenue"
+
+
+def L(key: str, lang: str, **kw) -> str:
+    if key in LABELS:
+        text = LABELS[key][0 if lang != "en" else 1]
+        return text.format(**kw) if kw else text
+    return t(key, lang, **kw)
+
+
+def can_edit() -> bool:
+    u = current_user()
+    return bool(u is not None and u.can_edit_targets)
+
+
+def targetable() -> list[str]:
+    """Metrics that take a target: additive, stocks and ratios (not transforms)."""
+    from metrics.targets_read import target_class
+
+    model = data.model()
+    return [m for m, x in model.metrics.items()
+            if x.kind in ("simple", "ratio", "derived")
+            and target_class(model, m) in ("sum", "stock", "ratio")]
+
+
+def selection(view: state.View) -> tuple[str, int]:
+    metric = view.extra.get("metric") or DEFAULT_METRIC
+    if metric not in data.model().metrics:
+        metric = DEFAULT_METRIC
+    try:
+        year = int(view.extra.get("year") or data.now().year)
+    except ValueError:
+        year = data.now().year
+    return metric, year
+
+
+# -- layout -----------------------------------------------------------------------------------
+
+def layout(**params):
+    return html.Div(className="targets", children=[
+        dcc.Store(id="targets-version", data=0),
+        dcc.Download(id="targets-download"),
+        html.Div(className="panel targets-head", style={"display": "flex", "gap": "12px",
+                                                        "alignItems": "center"}, children=[
+            html.Span(id="targets-metric-label"),
+            dcc.Dropdown(id="targets-metric", clearable=False, options=[],
+                         style={"minWidth": "280px"}),
+            html.Span(id="targets-year-label"),
+            dcc.Dropdown(id="targets-year", clearable=False, options=[],
+                         style={"minWidth": "110px"}),
+            html.Button(id="targets-export-csv", className="btn"),
+            html.Button(id="targets-export-xlsx", className="btn"),
+        ]),
+        html.Div(id="targets-tree"),
+        html.Div(id="targets-offtrack"),
+        html.Div(id="targets-editor"),
+        html.Div(id="targets-message", className="targets-message"),
+    ])
+
+
+# -- the tree and the off-track list -----------------------------------------------------------
+
+def tree_frame(metric: str, year: int, user) -> pd.DataFrame:
+    """Progress of every node the user may see: the hospital (whole-hospital users), then each
+    department followed by its teams."""
+    from targets.progress import progress
+
+    wh, model, as_of = data.warehouse(), data.model(), data.now()
+    parts = []
+    if user is not None and user.scope is None:
+        parts.append(progress(wh, metric, year, as_of, "hospital", user=user, model=model))
+    for level in ("department", "team"):
+        parts.append(progress(wh, metric, year, as_of, level, user=user, model=model))
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else parts[-1]
+    from metrics.targets_read import org_nodes
+
+    teams, depts = data.labels("team"), data.labels("department")
+    nodes = org_nodes(wh)
+    parent = dict(zip(nodes["node_id"], nodes["parent_id"]))
+    frame["name"] = [L("tg.hospital", "zh") if lv == "hospital" else
+                     depts.get(n, n) if lv == "department" else teams.get(n, n)
+                     for lv, n in zip(frame["level"], frame["node_id"])]
+    frame["department"] = [n if lv == "department" else parent.get(n) if lv == "team" else ""
+                           for lv, n in zip(frame["level"], frame["node_id"])]
+    # keep departments without a target out of the tree unless a team below has one
+    has = frame["target"].notna()
+    keep_depts = set(frame.loc[has & (frame["level"] != "hospital"), "department"])
+    frame = frame[(frame["level"] == "hospital") | frame["department"].isin(keep_depts)]
+    order = {"hospital": 0, "department": 1, "team": 2}
+    return frame.sort_values(["department", "level"], key=lambda s: s.map(order)
+                             if s.name == "level" else s).reset_index(drop=True)
+
+
+def progress_bar(completion, phased, lang: str) -> html.Div:
+    """A bar 0 … 120 % (the display cap) with a tick at the phased progress."""
+    from metrics.targets_read import DISPLAY_CAP
+
+    if completion is None or pd.isna(completion):
+        return html.Div(L("tg.no_target", lang), className="targets-bar-empty",
+                        style={"opacity": 0.6})
+    pct = max(0.0, min(float(completion), DISPLAY_CAP)) / DISPLAY_CAP * 100
+    colour = "#2e7d32" if completion >= 0.95 else "#f9a825" if completion >= 0.85 else "#c62828"
+    kids = [html.Div(className="targets-bar-fill",
+                     style={"width": f"{pct:.1f}%", "background": colour, "height": "100%"})]
+    kids.append(html.Div(className="targets-bar-goal", title="100 %", style={
+        "position": "absolute", "left": f"{100 / DISPLAY_CAP:.1f}%", "top": 0, "bottom": 0,
+        "borderLeft": "2px solid #555"}))
+    return html.Div(className="targets-bar", children=[
+        html.Div(kids, style={"position": "relative", "height": "10px", "background": "#eee",
+                              "borderRadius": "3px", "overflow": "hidden", "minWidth": "120px"}),
+        html.Span(fmt_number(completion, "percent", lang), className="targets-bar-label")])
+
+
+def tree_table(frame: pd.DataFrame, fmt: str, lang: str) -> html.Table:
+    head = html.Tr([html.Th(L(k, lang)) for k in ("tg.node", "tg.target", "tg.to_date",
+                                                  "tg.actual", "tg.completion", "tg.gap",
+                                                  "tg.landing")])
+    rows = []
+    for r in frame.itertuples(index=False):
+        indent = {"hospital": 0, "department": 1, "team": 2}[r.level]
+        name = L("tg.hospital", lang) if r.level == "hospital" else r.name
+        rows.append(html.Tr(id=f"targets-row-{r.node_id}", className=f"targets-{r.level}", children=[
+            html.Td(name, style={"paddingLeft": f"{indent * 18 + 4}px",
+                                 "fontWeight": 600 if indent < 2 else 400}),
+            html.Td(fmt_number(r.target, fmt, lang)),
+            html.Td(fmt_number(r.target_to_date, fmt, lang)),
+            html.Td(fmt_number(r.actual, fmt, lang)),
+            html.Td(progress_bar(r.completion, r.phased_progress, lang)),
+            html.Td(fmt_number(r.gap, fmt, lang)),
+            html.Td(fmt_number(r.landing, fmt, lang))]))
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="targets-table",
+                      style={"width": "100%"})
+
+
+def checks(metric: str, year: int, lang: str) -> list:
+    """Conflicts between top-down and bottom-up, and the implied parent ratio (whole-hospital
+    users only)."""
+    from metrics.targets_read import target_class
+    from targets.rollup import conflicts, ratio_check, rollup
+
+    wh, model = data.warehouse(), data.model()
+    out = []
+    bad = conflicts(rollup(wh, metric, year, model))
+    if len(bad):
+        out.append(html.Div(L("tg.conflicts", lang) + "; ".join(
+            f"{r.node_id}: {fmt_number(r.top_down, 'decimal1', lang)} ≠ "
+            f"{fmt_number(r.bottom_up + r.reserve, 'decimal1', lang)}"
+            for r in bad.itertuples()), className="targets-conflicts"))
+    if target_class(model, metric) == "ratio":
+        for r in ratio_check(wh, metric, year, model).itertuples():
+            if r.node_level == "hospital":
+                out.append(html.Div(L("tg.implied", lang,
+                                      implied=fmt_number(r.implied, "percent", lang),
+                                      target=fmt_number(r.target, "percent", lang)),
+                                    className="targets-implied" + (" flag" if r.flag else "")))
+    return out
+
+
+def render_tree(search, _version=None):
+    view = state.from_search(search)
+    lang = view.lang
+    metric, year = selection(view)
+    m = data.model().metrics[metric]
+    user = current_user()
+    try:
+        frame = tree_frame(metric, year, user)
+        from targets.progress import off_track
+
+        elapsed = frame["time_progress"].iloc[0] if len(frame) else None
+        body = [html.Div(L("tg.time", lang, p=fmt_number(elapsed, "percent", lang)),
+                         className="targets-time")] if elapsed is not None else []
+        if user is not None and user.scope is None:
+            body += checks(metric, year, lang)
+        body.append(tree_table(frame, m.format, lang))
+        tree = panel(L("tg.tree", lang, metric=metric_label(m, lang), year=year), body, None,
+                     lang, id="targets-tree-panel")
+        off = off_track(frame)
+        off_body = data_table("targets-offtrack-table", off.assign(
+            completion_pct=[fmt_number(v, "percent", lang) for v in off["completion"]],
+            gap_text=[fmt_number(v, m.format, lang) for v in off["gap"]]),
+            [("name", L("tg.node", lang)), ("completion_pct", L("tg.completion", lang)),
+             ("gap_text", L("tg.gap", lang))], lang) if len(off) else \
+            html.Div(L("tg.none_off", lang))
+        return tree, panel(L("tg.offtrack", lang), off_body, None, lang,
+                           id="targets-offtrack-panel")
+    except Exception as e:
+        log.exception("targets page failed")
+        return html.Div(L("tg.error", lang, msg=str(e)[:200])), None
+
+
+# -- the head, the editor ------------------------------------------------------------------------
+
+def render_head(search):
+    from metrics.targets_read import current_versions
+
+    view = state.from_search(search)
+    lang = view.lang
+    metric, year = selection(view)
+    model = data.model()
+    ids = targetable()
+    opts = [{"label": metric_label(model.metrics[m], lang), "value": m} for m in ids]
+    this = data.now().year
+    years = set(current_versions(data.warehouse())["year"].astype(int)) | {this - 1, this,
+                                                                        this + 1, year}
+    return (L("tg.metric", lang), opts, metric, L("tg.year", lang),
+            [{"label": str(y), "value": y} for y in sorted(years)], year,
+            L("tg.export", lang) + " CSV", L("tg.export", lang) + " Excel")
+
+
+def render_editor(search, _version=None):
+    """The editor, for leaders and engineers only."""
+    if not can_edit():
+        return None
+    view = state.from_search(search)
+    lang = view.lang
+    nodes = [{"label": L("tg.hospital", lang), "value": "hospital"}]
+    for lv in ("campus", "department", "team"):
+        names = data.labels(lv)
+        nodes += [{"label": f"{names[n]} ({n})", "value": n} for n in sorted(names)]
+    return panel(L("tg.editor", lang), [
+        html.Div(className="targets-set", style={"display": "flex", "gap": "8px"}, children=[
+            dcc.Dropdown(id="targets-node", options=nodes, value="hospital", clearable=False,
+                         style={"minWidth": "260px"}),
+            dcc.Input(id="targets-value", type="number", placeholder=L("tg.value", lang)),
+            dcc.Checklist(id="targets-lock", options=[{"label": L("tg.lock", lang),
+                                                       "value": "lock"}], value=[]),
+            html.Button(L("tg.set", lang), id="targets-save", className="btn")]),
+        html.Div(className="targets-cascade", style={"display": "flex", "gap": "8px",
+                                                     "marginTop": "8px"}, children=[
+            dcc.Dropdown(id="targets-parent", options=nodes, value="hospital", clearable=False,
+                         style={"minWidth": "260px"}),
+            dcc.Dropdown(id="targets-level", clearable=False, value="department",
+                         options=[{"label": L(f"level.{lv}", lang), "value": lv}
+                                  for lv in ("campus", "department", "team")]),
+            dcc.Dropdown(id="targets-method", clearable=False, value="proportional",
+                         options=[{"label": L(f"method.{m}", lang), "value": m}
+                                  for m in METHODS], style={"minWidth": "180px"}),
+            dcc.Input(id="targets-reserve", type="number", placeholder=L("tg.reserve", lang)),
+            dcc.Dropdown(id="targets-holds", multi=True, options=nodes, value=[],
+                         placeholder=L("tg.holds", lang), style={"minWidth": "220px"}),
+            html.Button(L("tg.cascade", lang), id="targets-run-cascade", className="btn")]),
+    ], None, lang, id="targets-editor-panel")
+
+
+def _denied(action: str, lang: str):
+    u = current_user()
+    audit(data.warehouse(), "denied", f"targets {action}", username=u.username if u else None)
+    return html.Div(L("tg.denied", lang), className="targets-denied")
+
+
+def save_target(n_clicks, search, node, value, lock, version):
+    """Set one node's target (leaders and engineers; `targets.store` checks again)."""
+    from targets.store import set_target
+    from warehouse.errors import CockpitError
+
+    if not n_clicks:
+        return no_update, no_update
+    view = state.from_search(search)
+    lang = view.lang
+    if not can_edit():
+        return _denied("set", lang), no_update
+    metric, year = selection(view)
+    try:
+        v = set_target(data.warehouse(), metric, year, node, None if value is None else
+                       float(value), locked="lock" in (lock or []), user=current_user(),
+                       model=data.model())
+    except CockpitError as e:
+        return html.Div(L("tg.failed", lang, msg=str(e))), no_update
+    forget_cached_queries()
+    return html.Div(L("tg.saved", lang, v=v)), (version or 0) + 1
+
+
+def run_cascade(n_clicks, search, parent, level, method, reserve, holds, version):
+    """Cascade with holds: the held children keep their current values."""
+    from metrics.targets_read import records
+    from targets.cascade import cascade
+    from warehouse.errors import CockpitError
+
+    if not n_clicks:
+        return no_update, no_update
+    view = state.from_search(search)
+    lang = view.lang
+    if not can_edit():
+        return _denied("cascade", lang), no_update
+    metric, year = selection(view)
+    wh = data.warehouse()
+    try:
+        cur = records(wh, metric, [year])
+        cur = cur[cur["component"] == "value"]
+        held = {n: float(v) for n, v in zip(cur["node_id"], cur["value"])
+                if n in set(holds or []) and v == v}
+        res = cascade(wh, metric, year, parent or "hospital", level or "department",
+                      method or "proportional", holds=held,
+                      reserve=None if reserve in (None, "") else float(reserve),
+                      user=current_user(), model=data.model())
+    except CockpitError as e:
+        return html.Div(L("tg.failed", lang, msg=str(e))), no_update
+    forget_cached_queries()
+    return html.Div(L("tg.cascaded", lang, v=res.version)), (version or 0) + 1
+
+
+def export_file(fmt: str, search) -> dict:
+    """The user's targets as CSV / Excel (a department head gets theirs only). Audited."""
+    from targets.io import export_frame
+
+    metric, year = selection(state.from_search(search))
+    frame = export_frame(data.warehouse(), [metric], [year], user=current_user())
+    audit(data.warehouse(), "export", f"targets {metric} {year} {fmt} ({len(frame)} records)")
+    name = f"targets-{metric}-{year}"
+    if fmt == "csv":
+        return dict(content=frame.to_csv(index=False), filename=name + ".csv", type="text/csv")
+    buf = io.BytesIO()
+    frame.assign(created_at=frame["created_at"].astype("string")).to_excel(buf, index=False)
+    return dcc.send_bytes(buf.getvalue(), name + ".xlsx")
+
+
+def export(n_csv, n_xlsx, search):
+    trig = dash.ctx.triggered_id
+    if not (n_csv or n_xlsx) or trig is None:
+        return no_update
+    return export_file("csv" if trig == "targets-export-csv" else "xlsx", search)
+
+
+def forget_cached_queries() -> None:
+    """Target edits change `:target` answers without changing the data version the query cache
+    is keyed by, so the cache is emptied after every edit."""
+    cache = data._state.get("cache")
+    if cache is not None:
+        cache.clear()
+
+
+def on_pick(metric, year, search):
+    view = state.from_search(search)
+    cur_metric, cur_year = selection(view)
+    if metric == cur_metric and year == cur_year:
+        return no_update
+    return state.to_search(view.with_(metric=metric, year=str(year)))
+
+
+callback(Output("targets-metric-label", "children"), Output("targets-metric", "options"),
+         Output("targets-metric", "value"), Output("targets-year-label", "children"),
+         Output("targets-year", "options"), Output("targets-year", "value"),
+         Output("targets-export-csv", "children"), Output("targets-export-xlsx", "children"),
+         Input("url", "search"))(render_head)
+callback(Output("targets-tree", "children"), Output("targets-offtrack", "children"),
+         Input("url", "search"), Input("targets-version", "data"))(render_tree)
+callback(Output("targets-editor", "children"), Input("url", "search"),
+         Input("targets-version", "data"))(render_editor)
+callback(Output("targets-message", "children"), Output("targets-version", "data"),
+         Input("targets-save", "n_clicks"), State("url", "search"), State("targets-node", "value"),
+         State("targets-value", "value"), State("targets-lock", "value"),
+         State("targets-version", "data"), prevent_initial_call=True)(save_target)
+callback(Output("targets-message", "children", allow_duplicate=True),
+         Output("targets-version", "data", allow_duplicate=True),
+         Input("targets-run-cascade", "n_clicks"), State("url", "search"),
+         State("targets-parent", "value"), State("targets-level", "value"),
+         State("targets-method", "value"), State("targets-reserve", "value"),
+         State("targets-holds", "value"), State("targets-version", "data"),
+         prevent_initial_call=True)(run_cascade)
+callback(Output("targets-download", "data"), Input("targets-export-csv", "n_clicks"),
+         Input("targets-export-xlsx", "n_clicks"), State("url", "search"),
+         prevent_initial_call=True)(export)
+callback(Output("url", "search", allow_duplicate=True), Input("targets-metric", "value"),
+         Input("targets-year", "value"), State("url", "search"),
+         prevent_initial_call=True)(on_pick)
