@@ -60,8 +60,10 @@ def shell():
                                  first_day_of_week=1, clearable=True),
             dcc.DatePickerRange(id="shell-range", display_format="YYYY-MM-DD",
                                 first_day_of_week=1, className="shell-range"),
+            # options are in the layout itself: a linked ?campus=… must find its option
+            # before the URL sync runs, or the dropdown would clear it
             dcc.Dropdown(id="shell-campus", className="shell-campus", clearable=True,
-                         placeholder=t("all_campuses", "zh"), options=[]),
+                         placeholder=t("all_campuses", "zh"), options=_campus_options("zh")),
             dcc.RadioItems(id="shell-compare", className="shell-seg", inline=True,
                            value="yoy", options=[]),
             dcc.RadioItems(id="shell-lang", className="shell-seg", inline=True, value="zh",

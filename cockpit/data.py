@@ -6,6 +6,7 @@ Pages and callbacks call `q(...)`; they never open the warehouse or apply scopes
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from warehouse import settings as wsettings
 
+log = logging.getLogger("cockpit.data")
 _state: dict = {}
 _version_lock = threading.Lock()
 
@@ -40,12 +42,21 @@ def data_version() -> str:
     with _version_lock:
         if time.monotonic() - _state.get("version_at", 0.0) > 1.0 or not _state.get("version"):
             from metrics.materialize import data_version as refresh_version
-            from warehouse.loader import last_load_id
 
             wh = warehouse()
-            _state["version"] = f"{last_load_id(wh)}/{refresh_version(wh)}"
+            changed = (wh.scalar("SELECT coalesce(max(load_id), 0) FROM _loads WHERE "
+                                 "rows_changed > 0") if wh.table_exists("_loads") else 0)
+            _state["version"] = f"{_identity()}/{changed}/{refresh_version(wh)}"
             _state["version_at"] = time.monotonic()
         return _state["version"]
+
+
+def _identity() -> str:
+    """Which warehouse (two cockpits may share one Redis)."""
+    import hashlib
+
+    loc = str(getattr(warehouse(), "location", ""))
+    return hashlib.sha256(loc.encode()).hexdigest()[:8]
 
 
 def invalidate_version() -> None:
@@ -70,15 +81,21 @@ def q(metrics, by=(), grain=None, start=None, end=None, where=None, as_of=None,
         scope = current_scope()
     spec = make_spec(metrics, by, grain, start, end, where, as_of or now(), scope)
     cache = _state.get("cache")
-    key = None
+    key = "q:" + data_version() + ":" + repr(spec)
     if cache is not None:
-        key = "q:" + data_version() + ":" + repr(spec)
-        hit = cache.get(key)
+        try:
+            hit = cache.get(key)
+        except Exception as e:  # noqa: BLE001 - a cache outage must not stop the cockpit
+            log.warning("result cache unavailable (%s); computing from the warehouse", e)
+            hit = None
         if hit is not None:
             return hit.copy()
     frame = run(spec, wh=warehouse(), model=model()).frame
     if cache is not None:
-        cache.set(key, frame)
+        try:
+            cache.set(key, frame)
+        except Exception as e:  # noqa: BLE001
+            log.warning("result cache unavailable (%s)", e)
     return frame
 
 

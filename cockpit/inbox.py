@@ -38,7 +38,9 @@ def drain(wh, inbox: Path | None = None) -> list[dict]:
     inbox = inbox or inbox_dir()
     inbox.mkdir(parents=True, exist_ok=True)
     order = {name: i for i, name in enumerate(LOAD_ORDER)}
-    files = sorted(pending(inbox), key=lambda p: order.get(p.name.split(".")[0], 99))
+    from warehouse.readers import table_for_file
+
+    files = sorted(pending(inbox), key=lambda p: order.get(table_for_file(p) or "", 99))
     out = []
     for path in files:
         try:
@@ -51,7 +53,7 @@ def drain(wh, inbox: Path | None = None) -> list[dict]:
             log.error("inbox: %s failed: %s", path.name, e)
             out.append({"file": path.name, "status": "failed", "error": str(e)})
             continue
-        day = archive_dir() / dt.date.today().isoformat()
+        day = archive_dir() / wsettings.hospital_now().date().isoformat()
         day.mkdir(parents=True, exist_ok=True)
         target = day / path.name
         if target.exists():

@@ -19,6 +19,7 @@ log = logging.getLogger("cockpit.scheduler")
 _JOB_LOG_DDL = ("CREATE TABLE IF NOT EXISTS _job_log (job VARCHAR, started_at TIMESTAMP, "
                 "finished_at TIMESTAMP, seconds DOUBLE, status VARCHAR, detail VARCHAR, "
                 "error VARCHAR)")
+BASE_BACKOFF = 10  # seconds before the first retry; doubles each failure in a row
 MAX_BACKOFF = 300
 
 
@@ -32,6 +33,7 @@ class Jobs:
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
             "max_instances": 1, "coalesce": True, "misfire_grace_time": 30})
         self.failures: dict[str, int] = {}
+        self.retry_at: dict[str, float] = {}
         self.locks: dict[str, threading.Lock] = {}
         wh.execute(_JOB_LOG_DDL)
 
@@ -42,7 +44,9 @@ class Jobs:
                                args=[name, fn], next_run_time=dt.datetime.now(dt.timezone.utc)
                                if run_now else None)
 
-    def _run(self, name: str, fn) -> None:
+    def _run(self, name: str, fn, retry: bool = False) -> None:
+        if not retry and time.monotonic() < self.retry_at.get(name, 0.0):
+            return  # backing off: the scheduled retry runs it
         lock = self.locks[name]
         if not lock.acquire(blocking=False):  # a retry and the interval run met: skip one
             return
@@ -51,14 +55,16 @@ class Jobs:
             detail = fn()
             self._record(name, started, t0, "ok", detail, None)
             self.failures[name] = 0
+            self.retry_at.pop(name, None)
         except Exception as e:  # noqa: BLE001 - a job's failure must not stop the server
             n = self.failures.get(name, 0) + 1
             self.failures[name] = n
-            delay = min(10 * 2 ** (n - 1), MAX_BACKOFF)
+            delay = min(BASE_BACKOFF * 2 ** (n - 1), MAX_BACKOFF)
             log.error("job %s failed (%d in a row), retrying in %ds: %s", name, n, delay, e)
             self._record(name, started, t0, "failed", f"retry in {delay}s",
                          "".join(traceback.format_exception_only(type(e), e)).strip())
-            self.scheduler.add_job(self._run, "date", args=[name, fn],
+            self.retry_at[name] = time.monotonic() + delay
+            self.scheduler.add_job(self._run, "date", args=[name, fn, True],
                                    run_date=dt.datetime.now(dt.timezone.utc)
                                    + dt.timedelta(seconds=delay),
                                    id=f"{name}-retry", replace_existing=True)

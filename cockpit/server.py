@@ -14,6 +14,7 @@ import secrets
 import signal
 import threading
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from flask import Response, g, jsonify, redirect, request, session
 
@@ -50,9 +51,22 @@ def _secret() -> str:
     f = wsettings.home() / ".cockpit-secret"
     if not f.exists():
         f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(secrets.token_hex(32), encoding="utf-8")
-        f.chmod(0o600)
+        try:  # created readable by the owner only, from the first byte
+            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(secrets.token_hex(32))
     return f.read_text(encoding="utf-8").strip()
+
+
+def _safe_next(nxt: str | None) -> str:
+    """Where to go after signing in: a path on this site only (no open redirect)."""
+    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or nxt.startswith("/\\"):
+        return "/"
+    parts = urlsplit(nxt)
+    return nxt if not parts.netloc and not parts.scheme else "/"
 
 
 def build(db: str | None = None, demo: bool = False, start_jobs: bool = True):
@@ -117,6 +131,9 @@ def _add_jobs(jobs, wh, model, demo: bool) -> None:
 
 
 def _routes(server, wh, token: str) -> None:
+    from wallboard.tokens import install as install_kiosk_api
+    from wallboard.tokens import kiosk_check
+
     users = {"all": auth.load_users()}
     trusted = wsettings.get("trusted_header")
     proxies = {p.strip() for p in wsettings.get("trusted_proxies").split(",") if p.strip()}
@@ -130,6 +147,10 @@ def _routes(server, wh, token: str) -> None:
             user = users["all"].get(name) or auth.User(name, "viewer", name)
         elif session.get("user"):
             user = users["all"].get(session["user"])
+        if user is None:  # a wallboard screen's kiosk token (wallboard.tokens)
+            user, refused = kiosk_check(wh, request, session)
+            if refused is not None:
+                return refused
         g.user = user
         auth.set_current(user)
         path = request.path
@@ -139,7 +160,7 @@ def _routes(server, wh, token: str) -> None:
             auth.audit(wh, "denied", f"unauthenticated callback {path}", ip=request.remote_addr)
             return Response(json.dumps({"error": "sign in first"}), 401,
                             mimetype="application/json")
-        return redirect("/login?next=" + request.full_path.rstrip("?"))
+        return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
 
     @server.teardown_request
     def forget(_exc):
@@ -158,8 +179,7 @@ def _routes(server, wh, token: str) -> None:
                 session.clear()
                 session["user"] = u.username
                 auth.audit(wh, "login", "", u.username, request.remote_addr)
-                nxt = request.args.get("next") or "/"
-                return redirect(nxt if nxt.startswith("/") else "/")
+                return redirect(_safe_next(request.args.get("next")))
             auth.audit(wh, "login_failed", request.form.get("username", ""), None,
                        request.remote_addr)
             error = "用户名或密码不正确 / Wrong user name or password"
@@ -179,8 +199,14 @@ def _routes(server, wh, token: str) -> None:
         return jsonify(health_json())
 
     def local_only():
-        return (request.remote_addr in ("127.0.0.1", "::1")
-                and request.headers.get("X-Cockpit-Token") == token)
+        ok = (request.remote_addr in ("127.0.0.1", "::1")
+              and request.headers.get("X-Cockpit-Token") == token)
+        if not ok:
+            auth.audit(wh, "denied", f"local API {request.path} without a valid token",
+                       ip=request.remote_addr)
+        return ok
+
+    install_kiosk_api(server, wh, local_only)
 
     @server.route("/api/query", methods=["POST"])
     def api_query():
@@ -190,7 +216,9 @@ def _routes(server, wh, token: str) -> None:
 
         if not local_only():
             return Response("local API: token required", 403)
-        body = request.get_json(force=True)
+        body = request.get_json(force=True, silent=True) or {}
+        if not body.get("metrics"):
+            return jsonify({"error": "give at least one metric"}), 400
         try:
             spec = make_spec(body["metrics"], body.get("by", []), body.get("grain"),
                              body.get("from"), body.get("to"), body.get("where"),
@@ -198,7 +226,12 @@ def _routes(server, wh, token: str) -> None:
             result = run(spec, wh=wh, model=data.model())
         except CockpitError as e:
             return jsonify({"error": str(e)}), 400
-        out = {"rows": rows_as_json(result.frame)}
+        frame = result.frame
+        if body.get("labels"):
+            from metrics.labels import add_labels
+
+            frame = add_labels(wh, frame, spec.by)
+        out = {"rows": rows_as_json(frame)}
         if body.get("explain"):
             out["explain"] = result.explain(wh.dialect)
         return jsonify(out)
@@ -222,8 +255,10 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8050,
     jobs.start()
     info = {"pid": os.getpid(), "host": host, "port": port, "token": token,
             "db": str(data.warehouse().location)}
-    server_file().write_text(json.dumps(info), encoding="utf-8")
-    server_file().chmod(0o600)
+    server_file().unlink(missing_ok=True)
+    fd = os.open(server_file(), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(info, out)
     try:
         if debug:
             app.run(host=host, port=port, debug=True, use_reloader=False)

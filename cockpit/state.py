@@ -8,8 +8,8 @@ the period (default today in the hospital); the range is cut at today.
 >>> v = from_search("?period=month&date=2026-03-15&campus=C01")
 >>> v.range(today=dt.date(2026, 11, 25))
 (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
->>> to_search(v)
-'?period=month&date=2026-03-15&campus=C01'
+>>> to_search(v)  # defaults (period=month) are left out
+'?date=2026-03-15&campus=C01'
 """
 from __future__ import annotations
 
@@ -43,9 +43,11 @@ class View:
 
         today = today or _today()
         if self.period == "custom" and self.start and self.end:
-            return self.start, min(self.end, max(today, self.start))
+            lo, hi = sorted((self.start, self.end))
+            lo = min(lo, today)
+            return lo, min(hi, today)
         grain = self.period if self.period in PERIODS[:5] else "month"
-        a = self.anchor(today)
+        a = min(self.anchor(today), today)  # a future anchor means today
         s = bucket_start(a, grain)
         return s, min(bucket_end(s, grain), max(today, s))
 

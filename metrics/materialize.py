@@ -249,6 +249,8 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
                     days = affected_days(wh, model, fact, int(st["built_load_id"]))
                     if days is None:
                         rows, mode, parts = _full(wh, model, fact, mat, table), "full", -1
+                    elif not days:  # the loads since touched nothing this fact reads
+                        rows, mode, parts = int(st["rows"]), "unchanged", 0
                     else:
                         months = _months(days)
                         rows = _incremental(wh, model, fact, mat, table, months)

@@ -1,13 +1,14 @@
 """Row validation of a delivered file, vectorised in DuckDB SQL.
 
-`parse` reads the file once (as text, through readers.open_source), casts every column with
-TRY_CAST and flags rows that break the contract (missing required value, bad type, bad enum,
+`parse` reads the file once (through readers.open_source: the columns the reader can type
+already typed, the others as text, cast with TRY_CAST; a CSV the typed reading refuses is read
+again all as text) and flags rows that break the contract (missing required value, bad type, bad enum,
 out of range, bad boolean spelling, no partition date) into a typed TEMP table; `validate` then
 anti-joins find unknown foreign keys (against the warehouse, which already holds this
 delivery's dimensions and earlier facts: the loader validates tables in load order inside one
 transaction); a GROUP BY finds keys delivered twice with different content (both rows are
 quarantined) or twice identically (collapsed to one). Only the few bad rows are revisited to
-write their reasons.
+write their reasons, from the file's all-text reading, so a reason quotes the delivered text.
 
 Every reason names the file, line, column and value, and what is expected, e.g.
 `fact_visit.csv:118: column visit_type: 'outpt' is not one of outpatient, emergency`.

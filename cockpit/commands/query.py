@@ -75,9 +75,9 @@ def register(app: typer.Typer) -> None:
         spec = make_spec(metric, by, grain, start, end, parse_where(where), as_of)
         validate_spec(load_model(), spec)  # bad input is reported before touching the data
         server = _server_for(db)
-        if server is not None and not labels:
+        if server is not None:
             rows, text = ask_server(server, metric, by, grain, start, end, parse_where(where),
-                                    as_of, explain)
+                                    as_of, explain, labels)
             if explain:
                 typer.echo(text, err=fmt != "table")
             _print_rows(rows, fmt, spec)
@@ -136,7 +136,8 @@ def _server_for(db: str | None) -> dict | None:
     return info if same else None
 
 
-def ask_server(info: dict, metrics, by, grain, start, end, where, as_of, explain):
+def ask_server(info: dict, metrics, by, grain, start, end, where, as_of, explain,
+               labels=False):
     """POST the query to the server's local API; same JSON rows as the CLI."""
     import urllib.error
     import urllib.request
@@ -145,7 +146,7 @@ def ask_server(info: dict, metrics, by, grain, start, end, where, as_of, explain
 
     body = json.dumps({"metrics": list(metrics), "by": list(by), "grain": grain,
                        "from": start, "to": end, "where": where, "as_of": as_of,
-                       "explain": explain}).encode()
+                       "explain": explain, "labels": labels}).encode()
     req = urllib.request.Request(
         f"http://127.0.0.1:{info['port']}/api/query", data=body, method="POST",
         headers={"Content-Type": "application/json", "X-Cockpit-Token": info["token"]})

@@ -13,6 +13,7 @@ from cockpit import inbox as inbox_mod
 from cockpit.inbox import archive_dir, drain, hand_over, inbox_dir, pending
 from tests.cockpit.conftest import copy_tiny
 from warehouse.contract import TABLES
+from warehouse.settings import hospital_now
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_drain_loads_archives_and_reports(wh, home):
                     "quarantined": 0}]
     assert count(wh, "SELECT count(*) FROM fact_visit WHERE visit_id LIKE 'VINBOXA%'") == 3
     assert pending() == []
-    archived = archive_dir() / dt.date.today().isoformat() / "fact_visit.csv"
+    archived = archive_dir() / hospital_now().date().isoformat() / "fact_visit.csv"
     assert archived.exists() and not (inbox_dir() / "fact_visit.csv").exists()
     # the same name again is archived beside the first, not over it
     new_visits(wh, inbox_dir() / "fact_visit.csv", "VINBOXB", 2)

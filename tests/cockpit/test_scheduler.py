@@ -37,7 +37,7 @@ def _retry_delay(j, name) -> float:
 
 def test_a_successful_run_is_recorded(jobs):
     jobs.add("ok", lambda: "3 file(s) loaded", 60, run_now=False)
-    jobs._run("ok", lambda: "3 file(s) loaded")
+    jobs._run("ok", lambda: "3 file(s) loaded", True)
     (rec,) = _log(jobs, "ok")
     assert rec["status"] == "ok" and rec["detail"] == "3 file(s) loaded"
     assert rec["error"] is None and rec["seconds"] >= 0
@@ -54,7 +54,7 @@ def test_a_failing_job_is_recorded_and_retried_with_backoff(jobs, caplog):
 
     jobs.add("ingest", boom, 60, run_now=False)
     with caplog.at_level("ERROR", logger="cockpit.scheduler"):
-        jobs._run("ingest", boom)
+        jobs._run("ingest", boom, True)
     (rec,) = _log(jobs, "ingest")
     assert rec["status"] == "failed"
     assert "ValueError: the inbox is on fire" in rec["error"]
@@ -66,7 +66,7 @@ def test_a_failing_job_is_recorded_and_retried_with_backoff(jobs, caplog):
     retry.func(*retry.args)
     assert len(calls) == 2
     assert 18 <= _retry_delay(jobs, "ingest") <= 20.5
-    jobs._run("ingest", boom)
+    jobs._run("ingest", boom, True)
     assert 38 <= _retry_delay(jobs, "ingest") <= 40.5
     assert jobs.failures["ingest"] == 3
     assert [r["status"] for r in _log(jobs, "ingest")] == ["failed"] * 3
@@ -78,7 +78,7 @@ def test_backoff_is_capped(jobs):
 
     jobs.add("cap", boom, 60, run_now=False)
     jobs.failures["cap"] = 20
-    jobs._run("cap", boom)
+    jobs._run("cap", boom, True)
     assert MAX_BACKOFF - 1 <= _retry_delay(jobs, "cap") <= MAX_BACKOFF + 0.5
 
 
@@ -91,14 +91,14 @@ def test_success_after_failures_resets_the_backoff(jobs):
         return "ok now"
 
     jobs.add("flaky", flaky, 60, run_now=False)
-    jobs._run("flaky", flaky)
-    jobs._run("flaky", flaky)
+    jobs._run("flaky", flaky, True)
+    jobs._run("flaky", flaky, True)
     state["fail"] = False
-    jobs._run("flaky", flaky)
+    jobs._run("flaky", flaky, True)
     assert jobs.failures["flaky"] == 0
     assert [r["status"] for r in _log(jobs, "flaky")] == ["failed", "failed", "ok"]
     state["fail"] = True
-    jobs._run("flaky", flaky)
+    jobs._run("flaky", flaky, True)
     assert 8 <= _retry_delay(jobs, "flaky") <= 10.5  # back to the first step
 
 
@@ -117,17 +117,20 @@ def test_a_job_never_overlaps_itself(jobs):
     t.start()
     assert started.wait(5)
     t0 = time.perf_counter()
-    jobs._run("slow", slow)           # e.g. the retry meeting the interval run
+    jobs._run("slow", slow, True)           # e.g. the retry meeting the interval run
     assert time.perf_counter() - t0 < 1  # skipped at once, not queued
     release.set()
     t.join(5)
     assert len(calls) == 1
     assert [r["status"] for r in _log(jobs, "slow")] == ["ok"]
-    jobs._run("slow", slow)           # free again afterwards
+    jobs._run("slow", slow, True)           # free again afterwards
     assert len(calls) == 2
 
 
-def test_the_scheduler_keeps_running_after_failures(jobs):
+def test_the_scheduler_keeps_running_after_failures(jobs, monkeypatch):
+    import cockpit.scheduler as sched
+
+    monkeypatch.setattr(sched, "BASE_BACKOFF", 0.5)  # retries within the test's seconds
     ticks = []
 
     def boom():
@@ -186,3 +189,20 @@ def test_ingest_failure_is_reported_and_retried(tmp_path, monkeypatch):
     finally:
         j.shutdown()
         wh.close()
+
+
+def test_interval_runs_wait_while_a_job_backs_off(jobs):
+    """The regular interval does not hammer a failing job: until its retry time only the
+    scheduled retry runs it."""
+    calls = []
+
+    def boom():
+        calls.append(1)
+        raise RuntimeError("down")
+
+    jobs.add("backoff", boom, 3600, run_now=False)
+    jobs._run("backoff", boom, True)      # fails: retry scheduled 10 s later
+    jobs._run("backoff", boom)            # the interval run meanwhile: skipped
+    assert len(calls) == 1
+    jobs._run("backoff", boom, True)      # the retry itself runs
+    assert len(calls) == 2

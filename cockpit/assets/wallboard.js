@@ -1,0 +1,176 @@
+/* Wallboard (运营大屏), loaded on every page but active only on /wallboard paths:
+ * - marks <html> `wallboard-mode` before the first paint (wallboard.css hides the shell);
+ * - scales the 1920×1080 design canvas to the window (letterboxed): --wb-scale;
+ * - rotates the playlist's pages (clientside callback `wallboard.rotate`, no reload);
+ * - tracks the callbacks' fetches: the last successful update, failures (network, server,
+ *   revoked token) → a visible stale marker "连接中断 · 数据截至 HH:MM" while the last data
+ *   stays on screen; requests time out after 20 s so a dropped network cannot hang them;
+ * - animates numbers (span.wb-num[data-value]) from their old to their new value.
+ * Nothing here keeps references to DOM nodes beyond an animation (WeakMap), so the heap of a
+ * screen that runs for months stays flat. */
+(function () {
+  "use strict";
+  var onWall = /^\/wallboard(\/|$)/.test(window.location.pathname);
+  var t0 = Date.now();
+  var lastIdx = -1;
+  var state = {ok: null, lastOk: 0, reason: "", refreshMs: 60000, tz: "Asia/Shanghai",
+               fails: 0, oks: 0};
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.wallboard = {
+    rotate: function (n, cfg) {
+      var nu = window.dash_clientside.no_update;
+      if (!cfg || !cfg.pages || !cfg.pages.length) { return [nu, nu, nu]; }
+      state.refreshMs = (cfg.refresh || 60) * 1000;
+      state.tz = cfg.tz || state.tz;
+      var pages = cfg.pages, total = 0, i;
+      for (i = 0; i < pages.length; i++) { total += pages[i].seconds; }
+      var t = ((Date.now() - t0) / 1000) % total, idx = 0, acc = 0;
+      for (i = 0; i < pages.length; i++) {
+        acc += pages[i].seconds;
+        if (t < acc) { idx = i; break; }
+      }
+      if (idx === lastIdx) { return [nu, nu, nu]; }
+      lastIdx = idx;
+      document.documentElement.setAttribute("data-wb-page", pages[idx].page);
+      document.documentElement.setAttribute("data-wb-index", String(idx));
+      return [pages.map(function (p, j) { return j === idx ? "wb-page active" : "wb-page"; }),
+              pages.map(function (p, j) { return j === idx ? "wb-dot active" : "wb-dot"; }),
+              pages[idx].title];
+    }
+  };
+  if (!onWall) { return; }
+
+  var html = document.documentElement;
+  html.classList.add("wallboard-mode");
+  window.__wallboard = state;  // read by the browser tests and the soak benchmark
+
+  function fit() {
+    var s = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
+    html.style.setProperty("--wb-scale", String(s));
+  }
+  fit();
+  window.addEventListener("resize", fit);
+
+  // -- connection state -------------------------------------------------------------------
+  var realFetch = window.fetch.bind(window);
+  window.fetch = function (input, init) {
+    var url = typeof input === "string" ? input : (input && input.url) || "";
+    if (url.indexOf("_dash-update-component") < 0) { return realFetch(input, init); }
+    var ctrl = new AbortController();
+    var timer = setTimeout(function () { ctrl.abort(); }, 20000);
+    var opts = Object.assign({}, init || {}, {signal: ctrl.signal});
+    return realFetch(input, opts).then(function (r) {
+      clearTimeout(timer);
+      if (r.ok) {
+        state.ok = true; state.lastOk = Date.now(); state.reason = ""; state.oks++;
+      } else {
+        state.ok = false; state.fails++;
+        state.reason = (r.status === 401 || r.status === 403) ? "token" : "server";
+      }
+      paint();
+      return r;
+    }, function (e) {
+      clearTimeout(timer);
+      state.ok = false; state.reason = "network"; state.fails++;
+      paint();
+      throw e;
+    });
+  };
+
+  var clockFmt = null, clockTz = null;
+  function clockText() {
+    if (clockTz !== state.tz) {
+      clockTz = state.tz;
+      try {
+        clockFmt = new Intl.DateTimeFormat("zh-CN", {timeZone: clockTz, year: "numeric",
+          month: "2-digit", day: "2-digit", weekday: "short", hour: "2-digit",
+          minute: "2-digit", second: "2-digit", hour12: false});
+      } catch (e) { clockFmt = new Intl.DateTimeFormat("zh-CN", {hour12: false}); }
+    }
+    return clockFmt.format(new Date());
+  }
+
+  function setText(id, text) {
+    var el = document.getElementById(id);
+    if (el && el.textContent !== text) { el.textContent = text; }
+  }
+
+  function paint() {
+    var root = document.getElementById("wallboard-root");
+    if (!root) { return; }
+    var asofEl = document.getElementById("wallboard-asof");
+    var asof = (asofEl && asofEl.textContent) || "—";
+    var late = state.lastOk && (Date.now() - state.lastOk > Math.max(3 * state.refreshMs, 15000));
+    var text, down = false;
+    if (state.ok === null) {
+      text = "连接中…";
+    } else if (state.ok === false || late) {
+      down = true;
+      text = (state.reason === "token" ? "访问令牌已失效" : "连接中断") + " · 数据截至 " + asof;
+    } else {
+      text = "实时 · 数据截至 " + asof;
+    }
+    setText("wallboard-status-text", text);
+    if (root.classList.contains("wb-disconnected") !== down) {
+      root.classList.toggle("wb-disconnected", down);
+    }
+    html.setAttribute("data-wb-connected", down ? "false" : "true");
+  }
+
+  setInterval(function () {
+    setText("wallboard-clock", clockText());
+    paint();
+  }, 1000);
+
+  // -- numbers animate to their new values -------------------------------------------------
+  var anims = new WeakMap();
+  var NUM = /-?[\d,]*\.?\d+/;
+
+  function group(s) {
+    var parts = s.split(".");
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return parts.join(".");
+  }
+
+  function animate(el, from, to) {
+    var node = el.firstChild;
+    if (!node || node.nodeType !== 3) { return; }
+    var finalText = node.nodeValue, m = NUM.exec(finalText);
+    if (!m) { return; }
+    var shown = parseFloat(m[0].replace(/,/g, ""));
+    if (!isFinite(shown) || shown === 0 || !isFinite(from) || !isFinite(to) || to === 0) {
+      return;
+    }
+    var ratio = to / shown;
+    var decimals = (m[0].split(".")[1] || "").length;
+    var grouped = m[0].indexOf(",") >= 0;
+    var prefix = finalText.slice(0, m.index), suffix = finalText.slice(m.index + m[0].length);
+    var prev = anims.get(el);
+    if (prev) { cancelAnimationFrame(prev.raf); }
+    var rec = {raf: 0}, start = performance.now(), dur = 1200;
+    function step(now) {
+      if (el.firstChild !== node || !el.isConnected) { anims.delete(el); return; }
+      var k = Math.min(1, (now - start) / dur);
+      if (k >= 1) { node.nodeValue = finalText; anims.delete(el); return; }
+      k = 1 - Math.pow(1 - k, 3);
+      var v = ((from + (to - from) * k) / ratio).toFixed(decimals);
+      node.nodeValue = prefix + (grouped ? group(v) : v) + suffix;
+      rec.raf = requestAnimationFrame(step);
+    }
+    rec.raf = requestAnimationFrame(step);
+    anims.set(el, rec);
+  }
+
+  var observer = new MutationObserver(function (records) {
+    for (var i = 0; i < records.length; i++) {
+      var r = records[i], el = r.target;
+      if (!el.classList || !el.classList.contains("wb-num")) { continue; }
+      var to = parseFloat(el.getAttribute("data-value"));
+      var from = parseFloat(r.oldValue);
+      if (isFinite(to) && isFinite(from) && from !== to) { animate(el, from, to); }
+    }
+  });
+  observer.observe(html, {subtree: true, attributes: true, attributeOldValue: true,
+                          attributeFilter: ["data-value"]});
+})();
