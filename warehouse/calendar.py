@@ -373,15 +373,21 @@ def write_calendar(wh, start: date, end: date, extra_file: Path | None = None) -
     cur = wh.cursor()
     view = "_dim_calendar_df"
     cur.register(view, df)
+    from sqlglot import exp, parse_one
+
+    new = exp.to_table(TABLE + "__new")
+    select = exp.select(*parse_one("SELECT " + _select_list(), read="duckdb").expressions) \
+        .from_(view).order_by("date")
     try:
-        cur.execute(f"DROP TABLE IF EXISTS {TABLE}__new")
-        cur.execute(f"CREATE TABLE {TABLE}__new AS "
-                    f"SELECT {_select_list()} FROM {view} ORDER BY date")
+        cur.execute(exp.Drop(tables=[new.copy()], kind="TABLE", exists=True).sql("duckdb"))
+        cur.execute(exp.Create(this=new.copy(), kind="TABLE", expression=select).sql("duckdb"))
     finally:
         cur.unregister(view)
     with wh.transaction() as tx:
-        tx.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        tx.execute(f"ALTER TABLE {TABLE}__new RENAME TO {TABLE}")
+        tx.execute(exp.Drop(tables=[exp.to_table(TABLE)], kind="TABLE", exists=True)
+                   .sql("duckdb"))
+        tx.execute(exp.Alter(this=new, kind="TABLE", actions=[
+            exp.AlterRename(this=exp.to_table(TABLE))]).sql("duckdb"))
     return len(df)
 
 
@@ -397,7 +403,10 @@ def ensure_calendar(wh, start: date, end: date, extra_file: Path | None = None) 
     False
     """
     if wh.table_exists(TABLE):
-        lo, hi, n = wh.query_rows(f"SELECT min(date), max(date), count(*) FROM {TABLE}")[0]
+        from sqlglot import exp
+
+        q = exp.select("min(date)", "max(date)", "count(*)").from_(TABLE).sql(wh.dialect)
+        lo, hi, n = wh.query_rows(q)[0]
         if lo is not None and n == (hi - lo).days + 1:
             if lo <= start and hi >= end:
                 return False
