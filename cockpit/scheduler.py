@@ -40,9 +40,10 @@ class Jobs:
     def add(self, name: str, fn: Callable[[], str | None], seconds: int,
             run_now: bool = True) -> None:
         self.locks[name] = threading.Lock()
+        # (APScheduler reads next_run_time=None as "paused": only pass it to start at once)
+        start = {"next_run_time": dt.datetime.now(dt.timezone.utc)} if run_now else {}
         self.scheduler.add_job(self._run, "interval", seconds=seconds, id=name,
-                               args=[name, fn], next_run_time=dt.datetime.now(dt.timezone.utc)
-                               if run_now else None)
+                               args=[name, fn], **start)
 
     def _run(self, name: str, fn, retry: bool = False) -> None:
         if not retry and time.monotonic() < self.retry_at.get(name, 0.0):

@@ -334,7 +334,7 @@ def trend_panel_figure(mid, grain, campus, now, width, height) -> go.Figure:
     end = now.date() - dt.timedelta(days=1) if grain == "day" else now.date()
     frame = data.q([mid, f"{mid}:yoy"], grain=grain, start=start, end=end,
                    where=where_for(campus), as_of=now)
-    fig = trend_figure(frame, mid, {mid: "本期"}, m.format, grain, compare=frame,
+    fig = trend_figure(frame, mid, {mid: m.zh.split("（")[0]}, m.format, grain, compare=frame,
                        lang="zh", theme=THEME, compare_label="去年同期", markers=False)
     fig = sized(fig, width, height)
     fig.update_layout(legend={"y": 1.02, "x": 0, "yanchor": "bottom"},
@@ -355,7 +355,7 @@ def dept_names() -> dict[str, str]:
         count: dict[str, int] = {}
         for r in rows:
             count[r[1]] = count.get(r[1], 0) + 1
-        camp = {c["id"]: short_name(c["name"]) for c in campuses()}
+        camp = {c["id"]: short_name(c["name"]).removesuffix("院区") for c in campuses()}
         memo.clear()
         memo[key] = {r[0]: r[1] + (f"·{camp.get(r[2], r[2])}" if count[r[1]] > 1 else "")
                      for r in rows}
