@@ -261,6 +261,7 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
             report.results.append(res)
             _record(wh, fact, mat, table, sig, load_id, res, st)
     wh._mv_state_cache = None
+    _prune_change_log(wh)
     changed = [r for r in report.results if r.mode in ("full", "incremental")]
     previous = data_version(wh)
     report.data_version = (f"{load_id}.{hashlib.sha256(json.dumps(sorted(r.name for r in changed)).encode()).hexdigest()[:6]}"
@@ -272,6 +273,23 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
         sum(max(r.partitions, 0) for r in report.results), len(report.failed),
         "; ".join(f"{r.name}: {r.error}" for r in report.failed) or None])
     return report
+
+
+def _prune_change_log(wh) -> None:
+    """Change rows every materialization has already consumed are dropped, so the log does
+    not grow with every load (a new materialization starts with a full build anyway)."""
+    from warehouse.schema import changes_table
+
+    row = wh.query_rows("SELECT min(built_load_id), count(*) FILTER (WHERE status <> 'ok') "
+                        "FROM _mv_state")
+    consumed, failing = row[0] if row else (None, 1)
+    if consumed is None or failing:
+        return
+    for name in TABLES:
+        table = changes_table(name)
+        if wh.table_exists(table):
+            wh.execute(render(exp.delete(table, where=exp.LTE(
+                this=sb.col("load_id"), expression=sb.literal(int(consumed)))), wh.dialect))
 
 
 def _record(wh, fact, mat, table, sig, load_id, res: MvResult, st) -> None:
