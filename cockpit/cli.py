@@ -18,7 +18,8 @@ app = typer.Typer(
 )
 
 #: command modules under cockpit/commands, each with register(app)
-COMMAND_MODULES = ("load", "demo", "metrics", "refresh", "query", "serve", "cube", "targets")
+COMMAND_MODULES = ("load", "demo", "metrics", "refresh", "query", "serve", "cube", "targets",
+                   "wallboard")
 
 
 def _register_all() -> None:

@@ -21,27 +21,11 @@ from flask import Response, g, jsonify, redirect, request, session
 from warehouse import settings as wsettings
 
 from . import auth, data
+from .runfile import running_server, server_file  # noqa: F401  (re-exported)
 
 log = logging.getLogger("cockpit.server")
 PUBLIC = ("/login", "/logout", "/health", "/_dash-component-suites", "/assets", "/_favicon",
           "/favicon.ico", "/_dash-dependencies", "/_dash-layout", "/api/")
-
-
-def server_file() -> Path:
-    return wsettings.home() / ".cockpit-server.json"
-
-
-def running_server() -> dict | None:
-    """The local server's address and token if one runs for this home, else None."""
-    f = server_file()
-    if not f.exists():
-        return None
-    try:
-        info = json.loads(f.read_text(encoding="utf-8"))
-        os.kill(int(info["pid"]), 0)
-        return info
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def _secret() -> str:

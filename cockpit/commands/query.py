@@ -125,7 +125,7 @@ def _server_for(db: str | None) -> dict | None:
     """The running local server that owns this warehouse, if any (DESIGN.md decision 4)."""
     from pathlib import Path
 
-    from cockpit.server import running_server
+    from cockpit.runfile import running_server
     from warehouse.engine import parse_target
 
     info = running_server()
