@@ -106,12 +106,13 @@ def bench_compile(wh, model, today):
     for s in specs[:20]:  # warm imports / sqlglot caches
         compile_one(model, s, built)
     cold_built = {}
-    times, times_base, n_sql = [], [], 0
+    times, times_base, cpu, n_sql = [], [], [], 0
     l0 = load()
     for s in specs:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         n_sql += len(compile_one(model, s, built))
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.thread_time() - c) * 1000)
         t = time.perf_counter()
         compile_one(model, s, cold_built)
         times_base.append((time.perf_counter() - t) * 1000)
@@ -120,6 +121,7 @@ def bench_compile(wh, model, today):
                 p50=pct(times, 50), p95=pct(times, 95), max=max(times),
                 base_p50=pct(times_base, 50), base_p95=pct(times_base, 95),
                 base_max=max(times_base), load=(l0 + load()) / 2,
+                cpu_p50=pct(cpu, 50), cpu_p95=pct(cpu, 95), cpu_max=max(cpu),
                 worst=[(round(t, 1), s.metrics[0], s.grain, s.by) for t, s in worst])
 
 
@@ -266,6 +268,9 @@ def main() -> None:
     ok = "met" if comp["max"] < 20 else "MISSED"
     L.append(f"| materializations built (mv_state) | {comp['p50']:.2f} | {comp['p95']:.2f} | "
              f"{comp['max']:.2f} | {comp['load']:.1f} | {ok} |")
+    ok = "met" if comp["cpu_max"] < 20 else "MISSED"
+    L.append(f"| same, CPU time of the thread (excludes waiting for a core) | {comp['cpu_p50']:.2f} | "
+             f"{comp['cpu_p95']:.2f} | {comp['cpu_max']:.2f} | {comp['load']:.1f} | {ok} |")
     ok = "met" if comp["base_max"] < 20 else "MISSED"
     L.append(f"| none built (base-table SQL) | {comp['base_p50']:.2f} | {comp['base_p95']:.2f} | "
              f"{comp['base_max']:.2f} | {comp['load']:.1f} | {ok} |")

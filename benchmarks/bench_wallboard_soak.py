@@ -108,7 +108,7 @@ def soak(url: str, minutes: float, sample_s: float, out=print) -> list[dict]:
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
         page.goto(url)
-        page.wait_for_selector(".wb-tile-label", state="attached", timeout=60000)
+        page.wait_for_selector(".wb-tile-label", state="attached", timeout=180000)
         t0 = time.time()
         end = t0 + minutes * 60
         nxt = t0

@@ -46,7 +46,9 @@ def data_version() -> str:
             wh = warehouse()
             changed = (wh.scalar("SELECT coalesce(max(load_id), 0) FROM _loads WHERE "
                                  "rows_changed > 0") if wh.table_exists("_loads") else 0)
-            _state["version"] = f"{_identity()}/{changed}/{refresh_version(wh)}"
+            targets = (wh.scalar("SELECT count(*) FROM _target_versions")
+                       if wh.table_exists("_target_versions") else 0)
+            _state["version"] = f"{_identity()}/{changed}/{refresh_version(wh)}/t{targets}"
             _state["version_at"] = time.monotonic()
         return _state["version"]
 

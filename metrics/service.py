@@ -126,6 +126,8 @@ def _zero_when_empty(model, token: str) -> bool:
     m = model.metrics[base]
     if m.kind not in ("simple", "derived") or (transform or "").endswith("growth"):
         return False
+    if transform in ("target", "target_to_date", "attainment", "gap"):
+        return False  # no target is not a target of 0 (目标未下达)
     return all(model.measures[n][1].agg in ("sum", "count")
                for n in measures_of(model, base))
 

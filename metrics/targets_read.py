@@ -219,11 +219,17 @@ class TargetTree:
         self.rec = {(r.component, r.node_level, r.node_id): r
                     for r in recs.itertuples(index=False)}
         self.cum: dict[tuple, np.ndarray] = {}
-        for key, g in phase.groupby(["component", "node_level", "node_id"]):
-            w = np.zeros(self.ndays)
-            idx = [(pd.Timestamp(d).date() - self.first).days for d in g["day"]]
-            w[idx] = g["weight"].astype("float64").to_numpy()
-            self.cum[key] = np.concatenate([[0.0], np.cumsum(w)])
+        if len(phase):  # one row of day weights per node, cumulated: a range is 2 lookups
+            keys = ["component", "node_level", "node_id"]
+            grp = phase.groupby(keys, sort=False)
+            code = grp.ngroup().to_numpy()
+            day = (pd.to_datetime(phase["day"]) - pd.Timestamp(self.first)).dt.days.to_numpy()
+            w = np.zeros((grp.ngroups, self.ndays + 1))
+            w[code, day + 1] = phase["weight"].astype("float64").to_numpy()
+            w = np.cumsum(w, axis=1)
+            # ngroup numbers groups in order of first appearance, as drop_duplicates keeps them
+            for i, key in enumerate(phase[keys].drop_duplicates().itertuples(index=False)):
+                self.cum[tuple(key)] = w[i]
         self._memo: dict = {}
 
     def annual(self, comp: str, level: str, node: str, field: str = "value") -> float:

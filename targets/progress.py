@@ -43,9 +43,8 @@ def progress(wh, metric_id: str, year: int, as_of: dt.datetime, level: str = "de
 
     model = model or load_model()
     nodes = org_nodes(wh)
-    if parent is not None:
-        check_view(wh, user, [parent], nodes) if user is not None and getattr(
-            user, "scope", None) is not None else None
+    if parent is not None and user is not None and getattr(user, "scope", None) is not None:
+        check_view(wh, user, [parent], nodes)
     scope = getattr(user, "scope", None) if user is not None else None
     start = dt.date(year, 1, 1)
     end = min(dt.date(year, 12, 31), max(as_of.date(), start))

@@ -164,7 +164,9 @@ def show_cmd(metric: str, year: int = typer.Option(..., "--year"),
     _check_fmt(fmt)
     wh = _wh(db, read_only=True)
     if show_history:
-        _print(store.history(wh, metric, year), fmt, f"{metric} {year}: versions")
+        h = store.history(wh, metric, year)
+        _print(h.drop(columns=["params"]) if fmt == "table" else h, fmt,
+               f"{metric} {year}: versions")
         return
     frame = store.current(wh, metric, year, version=version)
     if level:

@@ -390,11 +390,9 @@ def export(n_csv, n_xlsx, search):
 
 
 def forget_cached_queries() -> None:
-    """Target edits change `:target` answers without changing the data version the query cache
-    is keyed by, so the cache is emptied after every edit."""
-    cache = data._state.get("cache")
-    if cache is not None:
-        cache.clear()
+    """A target edit is a new target version, part of the data version the query cache is
+    keyed by: re-read it now rather than within the second."""
+    data.invalidate_version()
 
 
 def on_pick(metric, year, search):

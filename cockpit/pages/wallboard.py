@@ -14,6 +14,8 @@ durations, without reloading. A failing panel keeps its last content (no_update)
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback
@@ -72,6 +74,30 @@ dash.register_page("wallboard_playlist", path_template="/wallboard/<playlist>",
                    name="运营大屏", title="运营大屏", order=None, layout=layout)
 
 
+_memo: OrderedDict = OrderedDict()
+_memo_lock = threading.Lock()
+MEMO_SIZE = 64
+
+
+def memo(key: tuple, build):
+    """A rendered block per (what, campus, user scope, data version, minute): every screen
+    refreshing within the same minute gets the same tree without re-querying or re-building
+    figures. Bounded (LRU), so it never grows."""
+    from cockpit.auth import current_scope
+
+    full = key + (current_scope(), data.data_version())
+    with _memo_lock:
+        if full in _memo:
+            _memo.move_to_end(full)
+            return _memo[full]
+    value = build()
+    with _memo_lock:
+        _memo[full] = value
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return value
+
+
 def page_campus(config: dict, index: int | None = None) -> str | None:
     pinned = _campus_of_user()
     if pinned:
@@ -92,7 +118,8 @@ def render_live(_n, config):
         return no_update, no_update, no_update
     now = data.now()
     try:
-        tiles = layouts.live_strip(page_campus(config), now)
+        campus = page_campus(config)
+        tiles = memo(("live", campus, now), lambda: layouts.live_strip(campus, now))
     except Exception:  # keep the last numbers on screen; the log says why
         log.exception("wallboard live strip failed")
         return no_update, no_update, no_update
@@ -122,7 +149,9 @@ def render_pages(_n, config):
         i = o["id"]["index"]
         try:
             page = config["pages"][i]["page"]
-            result.append(layouts.PAGE_BUILDERS[page](page_campus(config, i), now))
+            campus = page_campus(config, i)
+            result.append(memo((page, campus, now),
+                               lambda: layouts.PAGE_BUILDERS[page](campus, now)))
         except Exception:  # keep that page's last content
             log.exception("wallboard page %s failed", i)
             result.append(no_update)

@@ -12,8 +12,7 @@ import re
 import pytest
 import requests
 
-from .conftest import (assert_local, login, month_range, open_page, screenshot, settle,
-                       tile_text)
+from .conftest import assert_local, login, month_range, open_page, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -62,55 +61,111 @@ def _with(path: str, **params) -> str:
     return path + sep + "&".join(f"{k}={v}" for k, v in params.items())
 
 
-def _render(page, name: str, lang: str, theme: str) -> str:
+CAPTURE = """() => {
+  const own = e => (e && e.firstChild ? e.firstChild.textContent : '').trim();
+  const tiles = {}, bands = {};
+  for (const card of document.querySelectorAll('.kpi-card[id]')) {
+    tiles[card.id] = own(card.querySelector('.kpi-value'));
+    bands[card.id] = !!card.querySelector('.kpi-band');
+  }
+  const all = sel => Array.from(document.querySelectorAll(sel)).map(e => e.innerText);
+  const date = document.getElementById('shell-date');
+  const input = date && (date.matches('input') ? date : date.querySelector('input'));
+  const root = document.getElementById('shell-root');
+  return {
+    body: document.body.innerText, tiles, bands,
+    errors: all('.ov-error, .dp-error'),
+    headings: all('h2, h3.panel-title, h4, th'),
+    nav: all('#shell-nav a'),
+    nav_ids: Array.from(document.querySelectorAll('#shell-nav a')).map(e => e.id),
+    targets: all('#department-kpis-panel .kpi-target'),
+    movers_compare: all("#overview-movers-table td[data-dash-column='compare']"),
+    hospital_row: all('#targets-row-hospital td'),
+    catalog_value: all('#catalog-current-value'),
+    health_status: all('#health-status'),
+    date_placeholder: input ? input.placeholder : (date ? date.innerText : null),
+    root_class: root ? root.className : '',
+    panel_colours: (() => { const p = document.querySelector('.panel');
+      if (!p) return null; const c = getComputedStyle(p); return [c.backgroundColor, c.color]; })(),
+  };
+}"""
+
+
+def _render(page, name: str, lang: str, theme: str) -> dict:
+    """Open a page in one language and theme, screenshot it, and read what it shows."""
     path, ready = PAGES[name]
-    url = path if (lang, theme) == ("zh", "light") else _with(
-        path, **{k: v for k, v in (("lang", lang), ("theme", theme))
-                 if (k, v) not in (("lang", "zh"), ("theme", "light"))})
+    params = {k: v for k, v in (("lang", lang), ("theme", theme))
+              if (k, v) not in (("lang", "zh"), ("theme", "light"))}
+    url = _with(path, **params) if params else path
     open_page(page, url, ready)
-    screenshot(page, f"{name}-{lang}-{theme}")
-    body = page.inner_text("body")
-    errors = page.locator(ERROR_SELECTORS).all_inner_texts()
-    assert not errors, f"{url}: panels failed: {errors}"
+    shot = screenshot(page, f"{name}-{lang}-{theme}")
+    seen = page.evaluate(CAPTURE)
+    seen.update(url=url, screenshot=shot)
+    return seen
+
+
+def _pass(page, names, lang, theme) -> dict:
+    return {n: _render(page, n, lang, theme) for n in names}
+
+
+@pytest.fixture(scope="module")
+def zh_light(director):
+    """Every page once, in Chinese, light (the director's default)."""
+    return _pass(director, list(PAGES), "zh", "light")
+
+
+#: the overview in English is shot by the language-switch test (test_i18n_export_stale)
+EN_PAGES = ["theme-visits", "department", "drg", "catalog"]
+DARK_PAGES = ["overview", "drg"]
+
+
+@pytest.fixture(scope="module")
+def en_light(director, zh_light):
+    return _pass(director, EN_PAGES, "en", "light")
+
+
+@pytest.fixture(scope="module")
+def zh_dark(director, en_light):
+    return _pass(director, DARK_PAGES, "zh", "dark")
+
+
+def _healthy(seen: dict, lang: str, theme: str) -> None:
+    url = seen["url"]
+    assert not seen["errors"], f"{url}: panels failed: {seen['errors']}"
     for bad in ERROR_TEXT:
-        assert bad not in body, f"{url}: the page shows {bad!r}"
-    root = page.get_attribute("#shell-root", "class") or ""
-    assert theme in root.split() and f"lang-{lang}" in root.split(), (url, root)
-    return body
+        assert bad not in seen["body"], f"{url}: the page shows {bad!r}"
+    cls = seen["root_class"].split()
+    assert theme in cls and f"lang-{lang}" in cls, (url, cls)
+    keys = sorted(set(RAW_KEY.findall(seen["body"])))
+    assert not keys, f"{url}: raw i18n keys on screen: {keys}"
+    assert seen["screenshot"].stat().st_size > 10_000
 
 
-# -- every page, three looks -----------------------------------------------------------------
-
-@pytest.mark.parametrize("name", list(PAGES))
-def test_page_renders_zh_light(director, name):
-    body = _render(director, name, "zh", "light")
-    keys = sorted(set(RAW_KEY.findall(body)))
-    assert not keys, f"{name}: raw i18n keys on screen: {keys}"
-    nav = director.locator("#shell-nav a").all_inner_texts()
-    assert len(nav) >= 13 and all(CJK.search(t) or t == "DRG" for t in nav), nav
-
+# -- every page renders ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_page_renders_en_light(director, name):
-    body = _render(director, name, "en", "light")
-    keys = sorted(set(RAW_KEY.findall(body)))
-    assert not keys, f"{name}: raw i18n keys on screen: {keys}"
-    assert director.inner_text("#nav-overview") == "Overview"
-    assert director.inner_text("#shell-title") == "Hospital Operations Cockpit"
+def test_page_renders_zh_light(zh_light, name):
+    seen = zh_light[name]
+    _healthy(seen, "zh", "light")
+    assert len(seen["nav"]) >= 13 and all(CJK.search(t) or t == "DRG" for t in seen["nav"]), \
+        seen["nav"]
 
 
-@pytest.mark.parametrize("name", ["overview", "theme-visits", "department", "drg", "catalog",
-                                  "targets"])
-def test_page_renders_zh_dark(director, name):
-    _render(director, name, "zh", "dark")
-    # dark mode: the cards are dark, and their text is light (readable)
-    colours = director.evaluate("""() => {
-        const el = document.querySelector('.panel');
-        const s = getComputedStyle(el);
-        return [s.backgroundColor, s.color];
-    }""")
-    bg, fg = (_lum(c) for c in colours)
-    assert bg < 0.3 and fg > 0.6, f"{name}: dark panel {colours}"
+@pytest.mark.parametrize("name", EN_PAGES)
+def test_page_renders_en_light(en_light, name):
+    seen = en_light[name]
+    _healthy(seen, "en", "light")
+    assert seen["nav"][0] == "Overview", seen["nav"]
+    assert not any(CJK.search(t) for t in seen["nav"]), seen["nav"]
+    assert "Hospital Operations Cockpit" in seen["body"]
+
+
+@pytest.mark.parametrize("name", DARK_PAGES)
+def test_page_renders_zh_dark(zh_dark, name):
+    seen = zh_dark[name]
+    _healthy(seen, "zh", "dark")
+    bg, fg = (_lum(c) for c in seen["panel_colours"])
+    assert bg < 0.3 and fg > 0.6, f"{name}: dark panel {seen['panel_colours']}"
 
 
 def _lum(css: str) -> float:
@@ -121,23 +176,28 @@ def _lum(css: str) -> float:
 # -- what a Chinese-speaking director reads --------------------------------------------------
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_chinese_ui_has_chinese_headings(director, name):
+def test_chinese_ui_has_chinese_headings(zh_light, name):
     """In the Chinese UI every panel title and table heading is Chinese (acronyms such as
-    DRG / CMI / CSV aside): no English column names or placeholders."""
-    path, ready = PAGES[name]
-    open_page(director, path, ready)
-    texts = director.locator("h2, h3.panel-title, h4, th").all_inner_texts()
+    DRG / CMI / CSV aside): no English column names."""
+    texts = zh_light[name]["headings"]
     english = [t for t in texts if t.strip() and not CJK.search(t)
                and not re.fullmatch(r"[\sA-Z0-9×()/·.%-]+", t.strip())]
     assert not english, f"{name}: English headings in the Chinese UI: {english[:12]}"
 
 
-def test_date_picker_placeholder_is_chinese(director):
+def test_nav_link_ids_are_unique(zh_light):
+    """Each navigation link has its own id (`nav-<module>`): the DRG theme page and the
+    医保DRG page must not both be `nav-drg`."""
+    ids = zh_light["overview"]["nav_ids"]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    assert not dupes, f"duplicate nav ids: {dupes} in {ids}"
+
+
+def test_date_picker_placeholder_is_chinese(zh_light):
     """The shell's date picker is the first control a director sees: its placeholder must
     not be Dash's default English 'Select Date' in the Chinese UI."""
-    open_page(director, "/catalog", PAGES["catalog"][1])
-    ph = director.get_attribute("#shell-date input", "placeholder") or ""
-    assert not ph or CJK.search(ph), f"shell-date placeholder in the Chinese UI: {ph!r}"
+    ph = zh_light["overview"]["date_placeholder"] or ""
+    assert not ph.strip() or CJK.search(ph), f"shell-date placeholder in the Chinese UI: {ph!r}"
 
 
 # -- tiles equal metrics.query ---------------------------------------------------------------
@@ -156,114 +216,99 @@ def _expect_month(expected, ids, where, grain=None):
     return out
 
 
-def _check_tiles(page, prefix: str, want: dict) -> None:
-    got = {m: tile_text(page, f"#{prefix}{m} .kpi-value") for m in want}
-    assert got == want, f"tiles differ from metrics.query: screen {got} vs query {want}"
+def _check_tiles(seen: dict, prefix: str, want: dict) -> None:
+    got = {m: seen["tiles"].get(prefix + m) for m in want}
+    assert got == want, f"{seen['url']}: screen {got} vs metrics.query {want}"
 
 
 OVERVIEW_SAMPLE = ["opd_ed_visits", "discharges", "bed_occupancy_rate", "cmi",
                    "medical_revenue", "drg_balance", "internet_visits"]
 
 
-def test_overview_tiles_equal_query(director, expected):
-    open_page(director, "/", PAGES["overview"][1])
-    want = _expect_month(expected, OVERVIEW_SAMPLE,
-                         {"campus": expected.hospital_campuses()})
-    _check_tiles(director, "overview-kpi-", want)
+def test_overview_tiles_equal_query(zh_light, expected):
+    want = _expect_month(expected, OVERVIEW_SAMPLE, {"campus": expected.hospital_campuses()})
+    _check_tiles(zh_light["overview"], "overview-kpi-", want)
 
 
 @pytest.mark.parametrize("theme_id", THEMES)
-def test_theme_tiles_equal_query(director, expected, theme_id):
-    open_page(director, f"/theme/{theme_id}", PAGES[f"theme-{theme_id}"][1])
+def test_theme_tiles_equal_query(zh_light, expected, theme_id):
     ids = [m.id for m in expected.model.themes[theme_id].metrics][:4]
     want = _expect_month(expected, ids, {}, grain="month")
-    _check_tiles(director, "theme-kpi-value-", want)
+    _check_tiles(zh_light[f"theme-{theme_id}"], "theme-kpi-value-", want)
 
 
-def test_department_tiles_equal_query(director, expected, demo):
-    open_page(director, "/department", PAGES["department"][1])
+def test_department_tiles_equal_query(zh_light, expected, demo):
     ids = ["discharges", "opd_ed_visits", "alos", "cmi", "medical_revenue",
            "bed_occupancy_rate"]
     # the director lands on the first department with wards on the main / branch campuses
     want = _expect_month(expected, ids, {"department": [demo["head_dept"]]})
-    _check_tiles(director, "department-kpi-", want)
+    _check_tiles(zh_light["department"], "department-kpi-", want)
 
 
-def test_drg_tiles_equal_query(director, expected):
-    open_page(director, "/drg", PAGES["drg"][1])
+def test_drg_tiles_equal_query(zh_light, expected):
     ids = ["drg_grouped_cases", "cmi", "total_weight", "drg_balance", "drg_balance_rate",
            "cost_index"]
     want = _expect_month(expected, ids, {}, grain="month")
-    _check_tiles(director, "drg-kpi-", want)
+    _check_tiles(zh_light["drg"], "drg-kpi-", want)
 
 
-def test_catalog_value_equals_query(director, expected):
-    open_page(director, "/catalog?metric=cmi", PAGES["catalog"][1])
+def test_catalog_value_equals_query(zh_light, expected):
     from cockpit.state import View
 
     today = View().range()[1]
     f = expected.query(["cmi"], start=today.replace(day=1), end=today,
                        where={"campus": expected.hospital_campuses()})
     want = expected.text(f["cmi"].iloc[0], "cmi")
-    assert director.inner_text("#catalog-current-value").strip() == want
+    assert [v.strip() for v in zh_light["catalog"]["catalog_value"]] == [want]
 
 
-def test_health_page_equals_health_json(director, server):
-    open_page(director, "/health-page", PAGES["health"][1])
+def test_health_page_equals_health_json(zh_light, server):
     status = requests.get(server + "/health", timeout=10).json()["status"]
-    assert director.inner_text("#health-status").strip() == status
+    assert [v.strip() for v in zh_light["health"]["health_status"]] == [status]
 
 
-def test_targets_hospital_actual_equals_query(director, expected):
+def test_targets_hospital_actual_equals_query(zh_light, expected):
     """The hospital row's 累计完成 is medical revenue from 1 January to now."""
-    open_page(director, "/targets", PAGES["targets"][1])
     from cockpit.state import View
 
     today = View().range()[1]
     f = expected.query(["medical_revenue"], start=dt.date(today.year, 1, 1), end=today)
     want = expected.text(f["medical_revenue"].iloc[0], "medical_revenue")
-    cells = director.locator("#targets-row-hospital td").all_inner_texts()
-    assert cells and cells[3].strip() == want, (cells, want)
+    cells = zh_light["targets"]["hospital_row"]
+    assert len(cells) >= 4 and cells[3].strip() == want, (cells, want)
 
 
 # -- the same number everywhere --------------------------------------------------------------
 
-def test_hospital_visits_agree_between_overview_and_theme_page(director):
+def test_hospital_visits_agree_between_overview_and_theme_page(zh_light):
     """门急诊人次 for 全院 / 全部院区 this month is one number: the overview's panel and the
-    就诊 theme page must not disagree (one counts the alliance members, the other not)."""
-    open_page(director, "/", PAGES["overview"][1])
-    overview = tile_text(director, "#overview-kpi-opd_ed_visits .kpi-value")
-    open_page(director, "/theme/visits", PAGES["theme-visits"][1])
-    theme = tile_text(director, "#theme-kpi-value-opd_ed_visits .kpi-value")
+    就诊 theme page must not disagree (the theme page adds the alliance members in)."""
+    overview = zh_light["overview"]["tiles"]["overview-kpi-opd_ed_visits"]
+    theme = zh_light["theme-visits"]["tiles"]["theme-kpi-value-opd_ed_visits"]
     assert overview == theme, (f"总览 shows 门急诊人次 {overview}, 就诊 shows {theme} for the "
                                f"same month and the same (all-campus) filter")
 
 
-def test_ytd_revenue_agrees_between_overview_and_targets(director):
-    open_page(director, "/", PAGES["overview"][1])
-    overview = tile_text(director, "#overview-revenue-ytd .kpi-value")
-    open_page(director, "/targets", PAGES["targets"][1])
-    cells = director.locator("#targets-row-hospital td").all_inner_texts()
-    assert cells[3].strip() == overview, (f"总览 本年累计 {overview} vs 目标页 全院累计完成 "
-                                          f"{cells[3]}")
+def test_ytd_revenue_agrees_between_overview_and_targets(zh_light):
+    overview = zh_light["overview"]["tiles"]["overview-revenue-ytd"]
+    cells = zh_light["targets"]["hospital_row"]
+    assert len(cells) >= 4 and cells[3].strip() == overview, (
+        f"总览 医疗收入·本年累计 {overview} vs 目标页 全院 累计完成 {cells[3:4]}")
 
 
-def test_month_count_not_judged_by_a_daily_band(director):
+def test_month_count_not_judged_by_a_daily_band(zh_light):
     """A count's band is per day (the overview shows it only on a day view): the theme page's
     month card of 急诊人次 must not say 低于区间 against the daily 400 – 800."""
-    open_page(director, "/theme/visits", PAGES["theme-visits"][1])
-    card = director.locator("#theme-kpi-value-ed_visits")
-    assert card.locator(".kpi-band").count() == 0, card.inner_text()
+    assert zh_light["theme-visits"]["bands"]["theme-kpi-value-ed_visits"] is False
 
 
-def test_department_tiles_without_targets_say_no_target(director):
+def test_department_tiles_without_targets_say_no_target(zh_light):
     """No targets are loaded in the demo: every tile says 目标未下达, never 目标 0."""
-    open_page(director, "/department", PAGES["department"][1])
-    texts = director.locator("#department-kpis-panel .kpi-target").all_inner_texts()
+    texts = zh_light["department"]["targets"]
     assert texts and all(t.strip() == "目标未下达" for t in texts), texts
 
 
-def test_movers_comparison_without_last_year_is_not_zero(director, expected):
+def test_movers_comparison_without_last_year_is_not_zero(zh_light, expected):
     """The tiny demo has no data a year ago: 同比 is unknown (—), not 0, and the change column
     must not pass a whole month's volume off as growth."""
     from cockpit.state import View
@@ -272,16 +317,14 @@ def test_movers_comparison_without_last_year_is_not_zero(director, expected):
     ly = expected.query(["opd_ed_visits"], start=start.replace(year=start.year - 1),
                         end=end.replace(year=end.year - 1),
                         where={"campus": expected.hospital_campuses()})
-    assert not ly["opd_ed_visits"].fillna(0).iloc[0], "premise: the tiny demo has no data a year ago"
-    open_page(director, "/", PAGES["overview"][1])
-    cells = director.locator("#overview-movers-table td[data-dash-column='compare']")
-    values = cells.all_inner_texts()
+    assert not ly["opd_ed_visits"].fillna(0).iloc[0], "premise: no demo data a year ago"
+    values = zh_light["overview"]["movers_compare"]
     assert values and all(v.strip() in ("—", "-", "–", "") for v in values), values[:5]
 
 
 # -- the network -----------------------------------------------------------------------------
 
-def test_no_request_leaves_localhost(director):
+def test_no_request_leaves_localhost(director, zh_light, en_light, zh_dark):
     """Everything the module loaded (all pages, both languages, both themes)."""
     settle(director)
     assert_local(director.context)

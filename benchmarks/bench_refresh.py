@@ -1,0 +1,114 @@
+"""Incremental refresh after one more day of data (issue #5).
+
+    COCKPIT_HOME=/tmp/bench python benchmarks/bench_refresh.py --db /tmp/bench/small.duckdb \
+        [--work /tmp/bench/refresh.duckdb] [--hours 24] [--no-full] [--json FILE]
+
+Copies --db to --work (the source is never written), brings the copy's materializations up
+to date, then produces one more day with the demo feed: `warehouse.demo.feed.tick(wh, inbox,
+now=…)` in 6-hour steps (the feed catches up at most 6 h per tick), each step's files loaded
+with `warehouse.loader.load_delivery` before the next tick. Then times one
+`metrics.materialize.refresh` and reports seconds and partitions (months) rebuilt per
+materialization, and, for the ratio, a full rebuild (`refresh(full=True)`) in the same run.
+Numbers and the 1-min load average are printed and written as JSON; REPORT_query.md quotes them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--work", default="/tmp/bench/refresh.duckdb")
+    ap.add_argument("--hours", type=int, default=24)
+    ap.add_argument("--no-full", action="store_true")
+    ap.add_argument("--json", default="/tmp/bench/refresh.json")
+    a = ap.parse_args()
+
+    from metrics.materialize import refresh
+    from metrics.registry import load_model
+    from warehouse.demo.feed import CATCH_UP_HOURS, last_event_ts, tick
+    from warehouse.engine import open_warehouse
+    from warehouse.loader import load_delivery
+
+    work = Path(a.work)
+    for p in (work, Path(str(work) + ".wal")):
+        p.unlink(missing_ok=True)
+    shutil.copyfile(a.db, work)
+    wh = open_warehouse(str(work))
+    model = load_model()
+    t = time.perf_counter()
+    pre = refresh(wh, model)
+    print(f"catch-up refresh before the day: {time.perf_counter() - t:.1f}s, "
+          f"{sum(r.mode != 'unchanged' for r in pre.results)} rebuilt", flush=True)
+
+    last = last_event_ts(wh)
+    inbox_root = work.parent / "refresh_inbox"
+    shutil.rmtree(inbox_root, ignore_errors=True)
+    loads, rows_loaded, changed, t_feed, t_load = [], 0, 0, 0.0, 0.0
+    step = min(CATCH_UP_HOURS, 6)
+    l0 = load()
+    for i in range(1, a.hours // step + 1):
+        now = last + timedelta(hours=step * i)
+        folder = inbox_root / f"tick{i:02d}"
+        t = time.perf_counter()
+        note = tick(wh, folder, now=now)
+        t_feed += time.perf_counter() - t
+        if not folder.exists() or not any(folder.iterdir()):
+            print("tick", i, note, "(no files)")
+            continue
+        t = time.perf_counter()
+        rep = load_delivery(wh, folder, progress=False)
+        t_load += time.perf_counter() - t
+        rows_loaded += rep.read
+        changed += rep.changed
+        loads.append(note)
+        print(f"tick {i}: {note[:160]}", flush=True)
+    l_load = (l0 + load()) / 2
+
+    l0 = load()
+    t = time.perf_counter()
+    rep = refresh(wh, model)
+    inc_s = time.perf_counter() - t
+    l_inc = (l0 + load()) / 2
+    per = [dict(name=r.name, mode=r.mode, partitions=r.partitions, rows=r.rows,
+                seconds=round(r.seconds, 3), error=r.error) for r in rep.results]
+    parts = sum(max(r.partitions, 0) for r in rep.results)
+    print(f"incremental refresh: {inc_s:.2f}s, partitions {parts}, modes "
+          f"{ {m: sum(r['mode'] == m for r in per) for m in {r['mode'] for r in per}} } "
+          f"(load {l_inc:.1f})", flush=True)
+
+    full_s = l_full = None
+    if not a.no_full:
+        l0 = load()
+        t = time.perf_counter()
+        refresh(wh, model, full=True)
+        full_s = time.perf_counter() - t
+        l_full = (l0 + load()) / 2
+        print(f"full refresh: {full_s:.2f}s (load {l_full:.1f})", flush=True)
+
+    out = dict(day_from=str(last), day_to=str(last + timedelta(hours=a.hours)),
+               ticks=len(loads), feed_seconds=t_feed, load_seconds=t_load,
+               rows_loaded=rows_loaded, rows_changed=changed, load_avg_load=l_load,
+               incremental_seconds=inc_s, partitions=parts, load_avg_incremental=l_inc,
+               full_seconds=full_s, load_avg_full=l_full, per_mv=per, tick_notes=loads)
+    Path(a.json).write_text(json.dumps(out, indent=1, default=str))
+    print("wrote", a.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""The wallboard's pages built in-process: numbers equal `metrics.service.query`, the network
+is a plain scatter (no basemap), rankings scroll when long, targets say 目标未下达 without a
+target, reserved panels show no numbers, a campus-limited kiosk sees its campus."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cockpit.auth import User, set_current
+from cockpit.formatting import fmt_number
+
+from .conftest import copy_db
+
+
+@pytest.fixture(scope="module")
+def lay(wb_golden, tmp_path_factory):
+    from cockpit import data
+    from cockpit.server import build
+
+    db = copy_db(wb_golden, tmp_path_factory.mktemp("wb-layouts"))
+    build(str(db), start_jobs=False)
+    set_current(User("director", "leader"))
+    from wallboard import layouts
+
+    yield layouts, data
+    set_current(None)
+
+
+def walk(node):
+    yield node
+    kids = getattr(node, "children", None)
+    for k in kids if isinstance(kids, (list, tuple)) else [kids]:
+        if k is not None and not isinstance(k, (str, int, float)):
+            yield from walk(k)
+
+
+def find(node, id_):
+    return next((n for n in walk(node) if getattr(n, "id", None) == id_), None)
+
+
+def nums(node):
+    return [n for n in walk(node) if "wb-num" in (getattr(n, "className", "") or "")]
+
+
+def test_live_strip_equals_the_query(lay):
+    layouts, data = lay
+    from metrics.service import query
+
+    now = data.now()
+    tiles = html_root(layouts.live_strip(None, now))
+    ref = query(["opd_ed_visits", "ed_visits"], start=now.date(), end=now.date(),
+                where={"campus": ["C01", "C02"]}, as_of=now, wh=data.warehouse(),
+                model=data.model())
+    opd = nums(find(tiles, "wallboard-tile-opd_ed_visits"))[0]
+    assert opd.children == fmt_number(ref["opd_ed_visits"][0], "integer")
+    assert float(getattr(opd, "data-value")) == float(ref["opd_ed_visits"][0])
+    assert len(tiles.children) == 6
+    # every number is a number or an explicit "—" (never a blank)
+    for n in nums(tiles):
+        assert n.children and (n.children == "—") == (getattr(n, "data-value") == "")
+
+
+def html_root(children):
+    from dash import html
+
+    return html.Div(children)
+
+
+def test_network_is_a_plain_scatter(lay):
+    layouts, data = lay
+    fig = layouts.network_figure(None, data.now(), 800, 500)
+    assert {t.type for t in fig.data} == {"scatter"}          # no scattergeo, no map tiles
+    assert not fig.layout.xaxis.visible and not fig.layout.yaxis.visible
+    assert "geo" not in fig.to_plotly_json()["layout"] and "mapbox" not in str(fig.layout)
+    names = {t.name for t in fig.data if t.name}
+    assert names == {"本部", "分院区", "医联体"}
+    # direction kept: the alliance member in Guizhou lies south-east of the main campus
+    pts = {c: (x, y) for t in fig.data if t.customdata is not None
+           for c, x, y in zip(t.customdata, t.x, t.y)}
+    assert pts["C04"][1] < pts["C01"][1] and pts["C04"][0] > pts["C01"][0]
+
+
+def test_rankings_scroll_when_long(lay):
+    layouts, data = lay
+    now = data.now()
+    short = layouts.ranking("discharges", "month", None, now, visible=50)
+    long = layouts.ranking("discharges", "month", None, now, visible=2)
+    assert "scrolling" not in short.children.className
+    assert "scrolling" in long.children.className
+    rows = int(getattr(long, "data-rows"))
+    assert len(long.children.children) == 2 * rows + 1       # the list twice: a seamless loop
+
+
+def test_targets_without_targets_say_so(lay):
+    layouts, data = lay
+    panel = layouts.targets_panel(None, data.now())
+    text = str(panel)
+    assert "目标未下达" in text
+    assert not nums(panel)                                   # no invented attainment
+
+
+def test_reserved_room_has_no_numbers(lay):
+    layouts, data = lay
+    page = html_root(layouts.page_overview(None, data.now()))
+    for key in ("alerts", "forecast"):
+        sec = find(page, f"wallboard-sec-{key}")
+        assert "建设中" in str(sec)
+        assert not nums(sec) and not re.search(r"\d", "".join(
+            c for n in walk(sec) for c in ([n] if isinstance(n, str) else
+                                           [n.children] if isinstance(getattr(n, "children", None), str) else [])))
+
+
+def test_every_page_builds(lay):
+    layouts, data = lay
+    for name, build_page in layouts.PAGE_BUILDERS.items():
+        assert build_page(None, data.now()), name
+        assert build_page("C02", data.now()), name
+
+
+def test_campus_kiosk_scope(lay):
+    layouts, data = lay
+    from wallboard.tokens import KioskUser
+
+    depts = tuple(r[0] for r in data.warehouse().query_rows(
+        "SELECT dept_id FROM dim_department WHERE campus_id = 'C02'"))
+    set_current(KioskUser("kiosk:x", "viewer", "x", depts, campus="C02"))
+    try:
+        rank = layouts.ranking("discharges", "month", "C02", data.now(), visible=50)
+        names = [n.children for n in walk(rank)
+                 if getattr(n, "className", "") == "wb-rank-name"]
+        c02 = {layouts.dept_names()[d] for d in depts}
+        assert names and set(names) <= c02
+    finally:
+        set_current(User("director", "leader"))
+
+
+def test_scheduled_surgeries_is_scoped(lay):
+    layouts, data = lay
+    today = data.now().date()
+    all_ = layouts.scheduled_surgeries(today, ["C01", "C02"])
+    assert all_ is not None and all_ >= 0
+    set_current(User("head", "dept_head", departments=("D_NONE",)))
+    try:
+        assert layouts.scheduled_surgeries(today, ["C01", "C02"]) == 0
+    finally:
+        set_current(User("director", "leader"))
