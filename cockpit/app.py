@@ -116,7 +116,9 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         Output("shell-theme", "options"), Output("shell-campus", "options"),
         Output("shell-campus", "placeholder"), Output("shell-title", "children"),
         Output("shell-logout", "children"), Output("shell-date", "style"),
-        Output("shell-range", "style"),
+        Output("shell-range", "style"), Output("shell-date", "placeholder"),
+        Output("shell-range", "start_date_placeholder_text"),
+        Output("shell-range", "end_date_placeholder_text"),
         Input("url", "search"), Input("url", "pathname"))
     def chrome(search, pathname):
         view = state.from_search(search)
@@ -126,7 +128,7 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
                                           compare=view.compare, lang=lang, theme=view.theme))
         nav = [dcc.Link(t(p.get("title_key", p["name"]), lang), href=p["path"] + keep,
                         className="nav-link active" if p["path"] == pathname else "nav-link",
-                        id=f"nav-{p['module'].split('.')[-1]}")
+                        id="nav-" + p["module"].replace("pages.", "").replace(".", "-"))
                for p in _nav_pages()]
         periods = [{"label": t(f"period_{p}", lang), "value": p} for p in state.PERIODS]
         compare = [{"label": t("yoy", lang), "value": "yoy"},
@@ -137,7 +139,10 @@ def _register_shell_callbacks(app: dash.Dash) -> None:
         return (f"cockpit {view.theme} lang-{lang}", nav, periods, compare, themes,
                 _campus_options(lang), t("all_campuses", lang), t("app_title", lang),
                 t("logout", lang), {"display": "none"} if custom else {},
-                {} if custom else {"display": "none"})
+                {} if custom else {"display": "none"},
+                "选择日期" if lang == "zh" else "Select date",
+                "开始日期" if lang == "zh" else "Start date",
+                "结束日期" if lang == "zh" else "End date")
 
 
 def _d(v) -> dt.date | None:

@@ -81,6 +81,9 @@ def export(_clicks, stores):
     from .auth import audit
 
     audit(data.warehouse(), "export", f"{trig['table']} {trig['fmt']} {json.dumps(q)}")
+    by = q.get("by") or []
+    if "name" in dict(spec["columns"]) and "name" not in frame.columns and by:
+        frame["name"] = frame[by[0]].map(data.labels(by[0]))  # the label shown on screen
     cols = [c for c, _ in spec["columns"] if c in frame.columns]
     frame = frame[cols].rename(columns=dict(spec["columns"]))
     name = f"{trig['table']}.{trig['fmt']}"

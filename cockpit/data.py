@@ -81,7 +81,14 @@ def q(metrics, by=(), grain=None, start=None, end=None, where=None, as_of=None,
 
     if scope == "user":
         scope = current_scope()
-    spec = make_spec(metrics, by, grain, start, end, where, as_of or now(), scope)
+    if as_of is None:
+        as_of = now()
+        if end is not None and str(end)[:10] < as_of.date().isoformat():
+            # a range that ended before today: "now" changes nothing in it, so the cache key
+            # (and the materialization routing) must not change every minute
+            last = dt.date.fromisoformat(str(end)[:10])
+            as_of = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+    spec = make_spec(metrics, by, grain, start, end, where, as_of, scope)
     cache = _state.get("cache")
     key = "q:" + data_version() + ":" + repr(spec)
     if cache is not None:
@@ -122,3 +129,29 @@ def labels(dim: str) -> dict[str, str]:
         else:
             memo[cache_key] = {}
     return memo[cache_key]
+
+
+def campus_types() -> dict[str, str]:
+    """campus id → campus_type (main / branch / alliance), per data version."""
+    from sqlglot import exp
+
+    from metrics.dialects import render
+
+    memo = _state.setdefault("campus_types", {})
+    key = data_version()
+    if key not in memo:
+        wh = warehouse()
+        sql = render(exp.select("campus_id", "campus_type").from_("dim_campus"), wh.dialect)
+        memo.clear()
+        memo[key] = {r[0]: r[1] for r in wh.query_rows(sql)}
+    return memo[key]
+
+
+def campus_where(view) -> dict:
+    """The hospital view's campus filter, the same on every page: the chosen campus, else
+    the main and branch campuses (the catalogue's pinned default; alliance members apart)."""
+    if view.campus:
+        return {"campus": [view.campus]}
+    types = campus_types()
+    return {"campus": sorted(c for c, k in types.items() if k in ("main", "branch"))
+            or sorted(types)}

@@ -231,6 +231,7 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
     load_id = last_load_id(wh)
     state = _state(wh)
     report = RefreshReport()
+    affected: dict[tuple[str, int], set | None] = {}  # once per fact and starting load
     for fact in model.facts.values():
         for mat in fact.materializations:
             table = mv_table(fact, mat)
@@ -246,7 +247,10 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
                 elif int(st["built_load_id"]) >= load_id:
                     rows, mode, parts = int(st["rows"]), "unchanged", 0
                 else:
-                    days = affected_days(wh, model, fact, int(st["built_load_id"]))
+                    since = int(st["built_load_id"])
+                    if (fact.name, since) not in affected:
+                        affected[(fact.name, since)] = affected_days(wh, model, fact, since)
+                    days = affected[(fact.name, since)]
                     if days is None:
                         rows, mode, parts = _full(wh, model, fact, mat, table), "full", -1
                     elif not days:  # the loads since touched nothing this fact reads

@@ -23,11 +23,33 @@ _COLS = {
 }
 
 
+HEADINGS = {
+    "materializations": ("物化汇总表", "Materializations"), "jobs": ("后台任务", "Jobs"),
+    "refreshes": ("刷新记录", "Refreshes"), "loads": ("数据加载", "Loads"),
+    "name": ("名称", "name"), "mode": ("方式", "mode"), "status": ("状态", "status"),
+    "rows": ("行数", "rows"), "duration_ms": ("耗时(毫秒)", "ms"),
+    "partitions_rebuilt": ("重建分区", "partitions rebuilt"), "built_at": ("构建时间", "built at"),
+    "error": ("错误", "error"), "job": ("任务", "job"), "started_at": ("开始", "started"),
+    "seconds": ("秒", "seconds"), "detail": ("说明", "detail"),
+    "finished_at": ("完成", "finished"), "data_version": ("数据版本", "data version"),
+    "built": ("全量", "full"), "incremental": ("增量", "incremental"),
+    "partitions": ("分区", "partitions"), "failed": ("失败", "failed"),
+    "load_id": ("批次", "load"), "kind": ("类型", "kind"), "source": ("来源", "source"),
+    "rows_read": ("读取", "read"), "rows_changed": ("变更", "changed"),
+    "rows_quarantined": ("隔离", "quarantined"),
+}
+
+
+def _h(key: str, lang: str) -> str:
+    zh, en = HEADINGS.get(key, (key, key))
+    return zh if lang == "zh" else en
+
+
 def layout(**_params):
     return html.Div([html.Div(id="health-summary"), html.Div(id="health-tables")])
 
 
-def _table(rows, cols):
+def _table(rows, cols, lang="zh"):
     def cell(c, v):
         if c == "status":
             return html.Td(v, className="status-ok" if v == "ok" else "status-failed")
@@ -36,7 +58,7 @@ def _table(rows, cols):
         return html.Td("" if v is None else str(v))
 
     return html.Table(className="health-table", children=[
-        html.Thead(html.Tr([html.Th(c) for c in cols])),
+        html.Thead(html.Tr([html.Th(_h(c, lang)) for c in cols])),
         html.Tbody([html.Tr([cell(c, r.get(c)) for c in cols]) for r in rows])])
 
 
@@ -50,9 +72,9 @@ def render(search, _tick):
         html.H3(t("nav_health", lang), className="panel-title"),
         html.P([html.Span(h["status"], id="health-status",
                           className="status-ok" if h["status"] == "ok" else "status-failed"),
-                f" · data version {h['data_version']}"]),
+                f" · {_h('data_version', lang)} {h['data_version']}"]),
         html.P("; ".join(h.get("failing", [])), className="status-failed")])
     tables = [html.Div(className="panel", children=[
-        html.H3(key, className="panel-title"), _table(h[key][:30], cols)])
+        html.H3(_h(key, lang), className="panel-title"), _table(h[key][:30], cols, lang)])
         for key, cols in _COLS.items()]
     return summary, tables

@@ -545,7 +545,14 @@ def movers_data(view: state.View, mid: str, n: int = 10):
     where.pop("department", None)
     token = f"{mid}:{view.compare}"
     frame = data.q([mid, token], by=["department"], start=start, end=end, where=where)
-    frame = frame.fillna({mid: 0, token: 0})
+    frame = frame.fillna({mid: 0})
+    if frame[token].fillna(0).eq(0).all():
+        # nothing to compare with (e.g. no data a year ago): 同比 is unknown, not 0; rank by
+        # the value itself and show no change
+        frame[token] = float("nan")
+        frame["change"] = float("nan")
+        frame = frame.reindex(frame[mid].sort_values(ascending=False).index)
+        return frame.head(n).rename(columns={token: "compare"})
     frame["change"] = frame[mid] - frame[token]
     frame = frame[frame["change"] != 0]
     frame = frame.reindex(frame["change"].abs().sort_values(ascending=False).index)
@@ -568,8 +575,8 @@ def render_movers(search):
         colours = [p["good"] if d.tone == "good" else p["bad"] if d.tone == "bad"
                    else p["primary"] if c > 0 else p["highlight"]
                    for d, c in zip(deltas, frame["change"])]
-        text = [f"{'+' if c > 0 else ''}{fmt_number(c, m.format, lang)}  ({d.text})"
-                for c, d in zip(frame["change"], deltas)]
+        text = ["—" if c != c else f"{'+' if c > 0 else ''}{fmt_number(c, m.format, lang)}"
+                f"  ({d.text})" for c, d in zip(frame["change"], deltas)]
         fig = bar_figure(ids, [lab.get(i, i) for i in ids], list(frame["change"]), m.format,
                          lang, view.theme, colours, text)
         table = frame.assign(name=[lab.get(i, i) for i in ids])

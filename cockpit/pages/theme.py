@@ -105,8 +105,9 @@ def band_of(pv: dict, mid: str):
     """The typical range a value is judged against: the model's band is the hospital's, so a
     count or sum of one campus / department / team is not held to it (`()` = no band)."""
     met = data.model().metrics[mid]
-    if additive(mid) and (pv["view"].campus or pv["dept"] or pv["team"]):
-        return ()
+    if additive(mid) and (pv["view"].campus or pv["dept"] or pv["team"]
+                          or pv["view"].period != "day"):
+        return ()  # bands of counts are per day, for the whole hospital
     return met.band if met.direction == "band" else None
 
 
@@ -130,7 +131,7 @@ def page_view(search: str | None, theme_id: str) -> dict:
     if by not in LEVELS or by not in dims:
         by = "department"
     start, end = view.range()
-    where = view.where()
+    where = data.campus_where(view)
     if dept:
         where["department"] = [dept]
     if team:

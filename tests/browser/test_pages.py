@@ -289,11 +289,24 @@ def test_hospital_visits_agree_between_overview_and_theme_page(zh_light):
                                f"same month and the same (all-campus) filter")
 
 
-def test_ytd_revenue_agrees_between_overview_and_targets(zh_light):
-    overview = zh_light["overview"]["tiles"]["overview-revenue-ytd"]
+def test_ytd_revenue_on_the_targets_page_is_the_whole_target_tree(zh_light, expected):
+    """The targets page's hospital row is the sum of the target tree, which covers every
+    campus with a target (alliance members included, the catalogue's "totals: every campus");
+    the overview's hospital view is main + branch. Each must equal its own query."""
+    import datetime as dt
+
+    from warehouse.settings import hospital_now
+
+    today = hospital_now().date()
+    start = dt.date(today.year, 1, 1)
+    every = expected.query(["medical_revenue"], start=start, end=today)
+    own = expected.query(["medical_revenue"], start=start, end=today,
+                         where={"campus": expected.hospital_campuses()})
     cells = zh_light["targets"]["hospital_row"]
-    assert len(cells) >= 4 and cells[3].strip() == overview, (
-        f"总览 医疗收入·本年累计 {overview} vs 目标页 全院 累计完成 {cells[3:4]}")
+    assert len(cells) >= 4
+    assert cells[3].strip() == expected.text(every["medical_revenue"].iloc[0], "medical_revenue")
+    overview = zh_light["overview"]["tiles"]["overview-revenue-ytd"]
+    assert overview == expected.text(own["medical_revenue"].iloc[0], "medical_revenue")
 
 
 def test_month_count_not_judged_by_a_daily_band(zh_light):
