@@ -78,7 +78,12 @@ def token_hash(token: str) -> str:
 
 
 def ensure_table(wh) -> None:
+    """Create the table once per warehouse handle (a DDL on every request could collide with
+    a load's transaction)."""
+    if getattr(wh, "_kiosk_table_ok", False):
+        return
     wh.execute(_DDL)
+    wh._kiosk_table_ok = True
 
 
 def _row(r) -> Token:

@@ -4,7 +4,7 @@
  * - rotates the playlist's pages (clientside callback `wallboard.rotate`, no reload);
  * - tracks the callbacks' fetches: the last successful update, failures (network, server,
  *   revoked token) → a visible stale marker "连接中断 · 数据截至 HH:MM" while the last data
- *   stays on screen; requests time out after 20 s so a dropped network cannot hang them;
+ *   stays on screen; requests time out after 45 s so a dropped network cannot hang them;
  * - animates numbers (span.wb-num[data-value]) from their old to their new value.
  * Nothing here keeps references to DOM nodes beyond an animation (WeakMap), so the heap of a
  * screen that runs for months stays flat. */
@@ -58,7 +58,7 @@
     var url = typeof input === "string" ? input : (input && input.url) || "";
     if (url.indexOf("_dash-update-component") < 0) { return realFetch(input, init); }
     var ctrl = new AbortController();
-    var timer = setTimeout(function () { ctrl.abort(); }, 20000);
+    var timer = setTimeout(function () { ctrl.abort(); }, 45000);
     var opts = Object.assign({}, init || {}, {signal: ctrl.signal});
     return realFetch(input, opts).then(function (r) {
       clearTimeout(timer);
@@ -107,7 +107,8 @@
       text = "连接中…";
     } else if (state.ok === false || late) {
       down = true;
-      text = (state.reason === "token" ? "访问令牌已失效" : "连接中断") + " · 数据截至 " + asof;
+      text = (state.reason === "token" ? "访问令牌已失效" : state.reason === "server" ?
+              "服务异常" : "连接中断") + " · 数据截至 " + asof;
     } else {
       text = "实时 · 数据截至 " + asof;
     }

@@ -82,7 +82,9 @@ def test_export_csv_rows_match_query_and_screen(visits_export, expected):
     frame = visits_export["frame"]
     assert visits_export["filename"] == "theme-table-visits.csv"
     start, end = month_range()
-    q = expected.query(["opd_ed_visits"], by=["department"], start=start, end=end)
+    # the hospital view (no campus chosen) is the main and branch campuses on every page
+    q = expected.query(["opd_ed_visits"], by=["department"], start=start, end=end,
+                       where={"campus": expected.hospital_campuses()})
     assert sorted(frame["编码"]) == sorted(q["department"])
     got = dict(zip(frame["编码"], frame["门急诊人次"]))
     want = dict(zip(q["department"], q["opd_ed_visits"]))
