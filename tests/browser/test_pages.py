@@ -233,7 +233,7 @@ def test_overview_tiles_equal_query(zh_light, expected):
 @pytest.mark.parametrize("theme_id", THEMES)
 def test_theme_tiles_equal_query(zh_light, expected, theme_id):
     ids = [m.id for m in expected.model.themes[theme_id].metrics][:4]
-    want = _expect_month(expected, ids, {}, grain="month")
+    want = _expect_month(expected, ids, {"campus": expected.hospital_campuses()}, grain="month")
     _check_tiles(zh_light[f"theme-{theme_id}"], "theme-kpi-value-", want)
 
 
@@ -248,7 +248,7 @@ def test_department_tiles_equal_query(zh_light, expected, demo):
 def test_drg_tiles_equal_query(zh_light, expected):
     ids = ["drg_grouped_cases", "cmi", "total_weight", "drg_balance", "drg_balance_rate",
            "cost_index"]
-    want = _expect_month(expected, ids, {}, grain="month")
+    want = _expect_month(expected, ids, {"campus": expected.hospital_campuses()}, grain="month")
     _check_tiles(zh_light["drg"], "drg-kpi-", want)
 
 
