@@ -311,7 +311,7 @@ def network_figure(campus, now, width, height, font=20) -> go.Figure:
     span = max(max(xs) - min(xs), max(ys) - min(ys), 0.5)
     layout = theme_layout(THEME)
     layout.update(
-        xaxis={"visible": False, "range": [min(xs) - span * 0.7, max(xs) + span * 0.75]},
+        xaxis={"visible": False, "range": [min(xs) - span * 0.6, max(xs) + span * 1.1]},
         yaxis={"visible": False, "range": [min(ys) - span * 0.2, max(ys) + span * 0.2],
                "scaleanchor": "x", "scaleratio": 1},
         showlegend=True,
@@ -481,9 +481,11 @@ def page_network(campus, now) -> list:
         for _, r in census.dropna(subset=["inpatient_census"]).sort_values("period").iterrows():
             last_census[r["campus"]] = r["inpatient_census"]
     by = {r["campus"]: r for _, r in today.iterrows()} if "campus" in today.columns else {}
+    # a campus absent from a successful by-campus answer had none today: a true zero
+    zero = {"opd_ed_visits": 0.0, "surgeries_all": 0.0}
     cards = []
     for c in rows:
-        r = by.get(c["id"])
+        r = by.get(c["id"], zero)
         cards.append(html.Div([
             html.Div([html.Span(short_name(c["name"]), className="wb-campus-name"),
                       html.Span(TYPE_LABEL.get(c["type"], c["type"]),

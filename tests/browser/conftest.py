@@ -189,13 +189,8 @@ def month_range() -> tuple[dt.date, dt.date]:
 # -- the browser -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(shared_chromium):
+    return shared_chromium  # one Playwright driver per session (tests/conftest.py)
 
 
 def _new_context(browser, base: str, **kw):

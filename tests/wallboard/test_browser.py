@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from .conftest import FAST, SHOTS, Server, copy_db, free_port, launch_browser, new_token
+from .conftest import FAST, SHOTS, Server, copy_db, free_port, new_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-playwright = pytest.importorskip("playwright.sync_api")
+import playwright.sync_api as playwright  # noqa: E402,F401
 
 LIVE_NUM = "#wallboard-tile-opd_ed_visits .wb-num"
 
@@ -34,11 +34,8 @@ def server(wb_golden, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = launch_browser(p)
-        yield b
-        b.close()
+def browser(shared_chromium):
+    return shared_chromium  # one Playwright driver per session (tests/conftest.py)
 
 
 def open_board(browser, server, path="/wallboard", query="", size=(1920, 1080),
