@@ -53,8 +53,13 @@ def card_value(card) -> str:
 
 
 def q(metrics, **kw):
+    """metrics.query as the page asks it: with no campus chosen the hospital view is the main
+    and branch campuses (the same default on every page)."""
     from cockpit import data
 
+    if "where" not in kw:
+        types = data.campus_types()
+        kw["where"] = {"campus": sorted(c for c, k in types.items() if k in ("main", "branch"))}
     return query(metrics, wh=data.warehouse(), model=data.model(), as_of=AS_OF, **kw)
 
 
