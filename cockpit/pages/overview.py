@@ -121,25 +121,12 @@ def L(key: str, lang: str, **kw) -> str:
 # -- scope: which campuses and departments the page shows ------------------------------------
 
 def campus_types() -> dict[str, str]:
-    """campus id → campus_type (main / branch / alliance), cached per data version."""
-    from sqlglot import exp
-
-    from metrics.dialects import render
-
-    memo = data._state.setdefault("overview_campus_types", {})
-    key = data.data_version()
-    if key not in memo:
-        wh = data.warehouse()
-        sql = render(exp.select("campus_id", "campus_type").from_("dim_campus"), wh.dialect)
-        memo.clear()
-        memo[key] = {r[0]: r[1] for r in wh.query_rows(sql)}
-    return memo[key]
+    return data.campus_types()
 
 
 def hospital_campuses() -> list[str]:
-    """The hospital view's campuses when none is chosen: main and branch (catalogue default)."""
-    types = campus_types()
-    return sorted(c for c, kind in types.items() if kind in ("main", "branch")) or sorted(types)
+    """The hospital view's campuses when none is chosen (the same default on every page)."""
+    return data.campus_where(state.View())["campus"]
 
 
 def alliance_campuses() -> list[str]:
