@@ -123,7 +123,8 @@ def _run_worker(root: Path, *args: str) -> dict:
 
 
 # -- the benchmark ------------------------------------------------------------------------------
-def run(scales: list[str], baseline: Path | None, out: Path | None, work: Path) -> dict:
+def run(scales: list[str], baseline: Path | None, out: Path | None, work: Path,
+        keep: bool = False) -> dict:
     results = {}
     for scale in scales:
         folder = work / f"{scale}-delivery"
@@ -151,8 +152,9 @@ def run(scales: list[str], baseline: Path | None, out: Path | None, work: Path) 
         rec["sizes"] = _run_worker(ROOT, "sizes", str(work / f"{scale}-after.duckdb"))
         rec["load_avg"] = os.getloadavg()[0]
         results[scale] = rec
-        for label, _ in order:
-            (work / f"{scale}-{label}.duckdb").unlink(missing_ok=True)
+        if not keep:  # --keep leaves the warehouse for the query and server benchmarks
+            for label, _ in order:
+                (work / f"{scale}-{label}.duckdb").unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         if out:
             write_report(results, out, baseline is not None)
@@ -248,10 +250,12 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "REPORT_demo.md")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep <work>/<preset>-after.duckdb for bench_query/bench_server")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-demo-"))
     work.mkdir(parents=True, exist_ok=True)
-    run(args.scales, args.baseline, args.out, work)
+    run(args.scales, args.baseline, args.out, work, keep=args.keep)
 
 
 if __name__ == "__main__":

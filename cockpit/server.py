@@ -3,7 +3,9 @@ production WSGI server (waitress, threaded), and answers the local API that `coc
 and `cockpit load` use while it runs (DESIGN.md decision 4).
 
 Routes besides the Dash app: `/login`, `/logout`, `/health` (JSON), `/api/query` (POST, local,
-same JSON as the CLI), `/api/inbox` (POST, local: hand files to the inbox).
+same JSON as the CLI), `/api/targets` (POST, local: `cockpit targets …` while the server runs),
+`/api/kiosk-tokens` (POST, local: `cockpit wallboard tokens …`), `/api/inbox` (POST, local:
+hand files to the inbox).
 """
 from __future__ import annotations
 
@@ -218,6 +220,22 @@ def _routes(server, wh, token: str) -> None:
         out = {"rows": rows_as_json(frame)}
         if body.get("explain"):
             out["explain"] = result.explain(wh.dialect)
+        return jsonify(out)
+
+    @server.route("/api/targets", methods=["POST"])
+    def api_targets():
+        from cockpit.commands.targets import handle
+        from warehouse.errors import CockpitError
+
+        if not local_only():
+            return Response("local API: token required", 403)
+        try:
+            out = handle(wh, request.get_json(force=True) or {})
+        except CockpitError as e:
+            return jsonify({"error": str(e)}), 400
+        except (KeyError, TypeError) as e:
+            return jsonify({"error": f"bad targets request: {e!r}"}), 400
+        data.invalidate_version()  # the target count is part of the data version
         return jsonify(out)
 
     @server.route("/api/inbox", methods=["POST"])

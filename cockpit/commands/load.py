@@ -65,11 +65,11 @@ def print_differences(diffs, console=None) -> None:
 def _hand_to_server(source: Path, db: Optional[str]) -> bool:
     """While the cockpit server owns the warehouse, give the files to its inbox (it loads
     them within a minute, each file in one transaction) instead of opening the file."""
-    from cockpit.commands.query import _server_for
     from cockpit.inbox import hand_over
+    from cockpit.localapi import server_for
     from warehouse.readers import table_for_file
 
-    if _server_for(db) is None:
+    if server_for(db) is None:
         return False
     files = ([source] if source.is_file() else
              sorted(p for p in source.iterdir() if p.suffix in (".csv", ".parquet")

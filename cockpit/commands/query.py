@@ -74,7 +74,9 @@ def register(app: typer.Typer) -> None:
 
         spec = make_spec(metric, by, grain, start, end, parse_where(where), as_of)
         validate_spec(load_model(), spec)  # bad input is reported before touching the data
-        server = _server_for(db)
+        from cockpit.localapi import server_for
+
+        server = server_for(db)
         if server is not None:
             rows, text = ask_server(server, metric, by, grain, start, end, parse_where(where),
                                     as_of, explain, labels)
@@ -121,38 +123,13 @@ def _print_rows(rows: list[dict], fmt: str, spec) -> None:
     Console().print(t)
 
 
-def _server_for(db: str | None) -> dict | None:
-    """The running local server that owns this warehouse, if any (DESIGN.md decision 4)."""
-    from pathlib import Path
-
-    from cockpit.runfile import running_server
-    from warehouse.engine import parse_target
-
-    info = running_server()
-    if info is None:
-        return None
-    _, location = parse_target(db)
-    same = Path(location).resolve() == Path(info.get("db", "")).resolve()
-    return info if same else None
-
-
 def ask_server(info: dict, metrics, by, grain, start, end, where, as_of, explain,
                labels=False):
     """POST the query to the server's local API; same JSON rows as the CLI."""
-    import urllib.error
-    import urllib.request
+    from cockpit.localapi import call
 
-    from warehouse.errors import QueryError
-
-    body = json.dumps({"metrics": list(metrics), "by": list(by), "grain": grain,
-                       "from": start, "to": end, "where": where, "as_of": as_of,
-                       "explain": explain, "labels": labels}).encode()
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{info['port']}/api/query", data=body, method="POST",
-        headers={"Content-Type": "application/json", "X-Cockpit-Token": info["token"]})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            out = json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        raise QueryError(json.loads(e.read() or b"{}").get("error", str(e))) from None
+    out = call(info, "/api/query",
+               {"metrics": list(metrics), "by": list(by), "grain": grain, "from": start,
+                "to": end, "where": where, "as_of": as_of, "explain": explain,
+                "labels": labels})
     return out["rows"], out.get("explain", "")

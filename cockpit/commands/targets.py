@@ -17,16 +17,25 @@
 Every write is a new version (history kept) recorded with its author (`--author`, default the
 login name). `--format table|csv|json` on the read commands. The operator at the command line
 is trusted (they hold the warehouse file); user roles apply in the cockpit.
+
+While `cockpit serve` owns the warehouse, every one of these commands runs inside the server
+through its local API (`POST /api/targets`, 127.0.0.1 and the server's token only), so targets
+can be set and read without stopping the cockpit; otherwise the command opens the file itself.
+Both paths run the same `handle()`.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 targets_app = typer.Typer(help="Annual targets: set, cascade, show, import, export, compare, "
                                "progress.", no_args_is_help=True)
+
+SHOW_COLUMNS = ["component", "node_level", "node_id", "value", "lo", "hi", "reserve", "locked",
+                "method", "version", "author", "created_at", "note"]
 
 
 def _pairs(items: list[str], what: str) -> dict[str, float]:
@@ -55,37 +64,141 @@ def _author(author: str | None) -> str:
         return "cli"
 
 
-def _print(frame, fmt: str, title: str = "") -> None:
+# -- the actions: one function, run here or inside the server ---------------------------------
+def _table(frame, title: str) -> dict:
     from cockpit.commands.query import rows_as_json
 
-    rows = rows_as_json(frame)
+    return {"title": title, "columns": [str(c) for c in frame.columns],
+            "rows": rows_as_json(frame)}
+
+
+def handle(wh, body: dict) -> dict:
+    """Run one targets action against `wh`: {"tables": [{title, columns, rows}], "lines": […]}.
+    Used by the CLI directly and by the server's `/api/targets` (local, trusted operator)."""
+    import datetime as dt
+
+    from targets import store
+    from warehouse.errors import QueryError
+
+    a, p = body.get("action"), body.get("params", {})
+    out: dict = {"tables": [], "lines": []}
+    if a == "set":
+        v = store.set_target(wh, p["metric"], p["year"], p["node"], p["value"], p["lo"], p["hi"],
+                             p["component"], p["reserve"], p["lock"], p["seasonal"], p["note"],
+                             author=p["author"])
+        out["lines"].append(f"{p['metric']} {p['year']} {p['node']}: version {v}")
+    elif a == "cascade":
+        from targets.cascade import cascade
+
+        hw = p["history_weights"]
+        res = cascade(wh, p["metric"], p["year"], p["parent"], p["level"], p["method"],
+                      p["component"], len(hw) if hw else p["years"], hw, p["growth"],
+                      p["capacity"], p["reference_metric"], p["values"], p["hold"], p["reserve"],
+                      p["remainder_to"], p["decimals"], author=p["author"], note=p["note"])
+        out["tables"].append(_table(res.allocation, f"{p['metric']} {p['year']}: version "
+                                    f"{res.version} (reserve {res.params['reserve']:,.6g})"))
+    elif a == "show":
+        title = f"{p['metric']} {p['year']}"
+        if p["history"]:
+            out["tables"].append(_table(store.history(wh, p["metric"], p["year"]),
+                                        title + ": versions"))
+            return out
+        frame = store.current(wh, p["metric"], p["year"], version=p["version"])
+        if p["level"]:
+            frame = frame[frame["node_level"] == p["level"]]
+        out["tables"].append(_table(frame[SHOW_COLUMNS], title))
+        if p["rollup"]:
+            from targets.rollup import ratio_check, rollup
+
+            out["tables"].append(_table(rollup(wh, p["metric"], p["year"]),
+                                        "roll-up (top-down vs Σ children + reserve)"))
+            checks = ratio_check(wh, p["metric"], p["year"])
+            if len(checks):
+                out["tables"].append(_table(checks, "implied ratios (Σ numerators ÷ Σ "
+                                                    "denominators)"))
+    elif a == "import":
+        from targets.io import import_targets
+
+        for mid, year, v in import_targets(wh, p["path"], author=p["author"]):
+            out["lines"].append(f"{mid} {year}: version {v}")
+    elif a == "export":
+        from targets.io import export_targets
+
+        n = export_targets(wh, p["path"], p["metric"] or None, p["year"] or None, p["version"])
+        out["lines"].append(f"{n} records → {p['path']}")
+    elif a == "compare":
+        frame = store.compare_versions(wh, p["metric"], p["year"], p["a"], p["b"])
+        if p["changed"]:
+            frame = frame[frame["change"] != "same"]
+        out["tables"].append(_table(frame, f"{p['metric']} {p['year']}: v{p['a']} → v{p['b']}"))
+    elif a == "progress":
+        from targets.progress import off_track, progress
+        from warehouse.settings import hospital_now
+
+        moment = (dt.datetime.fromisoformat(p["as_of"]) if p["as_of"]
+                  else hospital_now().replace(tzinfo=None))
+        frame = progress(wh, p["metric"], p["year"], moment, p["level"], p["parent"])
+        if p["off_track"]:
+            frame = off_track(frame)
+        out["tables"].append(_table(frame, f"{p['metric']} {p['year']} as of "
+                                           f"{moment:%Y-%m-%d %H:%M}"))
+    else:
+        raise QueryError(f"unknown targets action {a!r}")
+    return out
+
+
+def _run(db: str | None, action: str, params: dict, fmt: str = "table",
+         read_only: bool = False) -> None:
+    """Through the running server's local API when it owns this warehouse, else directly;
+    then print what came back."""
+    from cockpit.localapi import call, server_for
+
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+    body = {"action": action, "params": params}
+    info = server_for(db)
+    if info is not None:
+        out = call(info, "/api/targets", body, timeout=600)
+    else:
+        from warehouse.engine import open_warehouse
+
+        wh = open_warehouse(db, read_only=read_only)
+        try:
+            out = handle(wh, body)
+        finally:
+            wh.close()
+    for line in out["lines"]:
+        typer.echo(line)
+    for t in out["tables"]:
+        _print(t, fmt)
+
+
+def _print(table: dict, fmt: str) -> None:
+    rows, columns = table["rows"], table["columns"]
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
         return
     if fmt == "csv":
-        typer.echo(frame.to_csv(index=False).rstrip("\n"))
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        typer.echo(buf.getvalue().rstrip("\n"))
         return
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=title or None)
-    for c in frame.columns:
-        t.add_column(str(c))
+    columns = [c for c in columns if c != "params"]  # a version's JSON parameters: too wide
+    t = Table(title=table["title"] or None)
+    for c in columns:
+        t.add_column(c)
     for row in rows:
-        t.add_row(*["" if v is None else (f"{v:,.6g}" if isinstance(v, float) else str(v))
-                    for v in row.values()])
+        t.add_row(*["" if row[c] is None else (f"{row[c]:,.6g}" if isinstance(row[c], float)
+                                                else str(row[c])) for c in columns])
     Console().print(t)
-
-
-def _wh(db, read_only=False):
-    from warehouse.engine import open_warehouse
-
-    return open_warehouse(db, read_only=read_only)
-
-
-def _check_fmt(fmt: str) -> None:
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("--format must be table, csv or json")
 
 
 DB = typer.Option(None, "--db", help="DuckDB file (default ./cockpit.duckdb)")
@@ -108,12 +221,9 @@ def set_cmd(metric: str, year: int = typer.Option(..., "--year"),
             note: str = typer.Option("", "--note"),
             author: Optional[str] = typer.Option(None, "--author"), db: Optional[str] = DB):
     """Set one node's target (a new version)."""
-    from targets.store import set_target
-
-    wh = _wh(db)
-    v = set_target(wh, metric, year, node, value, lo, hi, component, reserve, lock, seasonal,
-                   note, author=_author(author))
-    typer.echo(f"{metric} {year} {node}: version {v}")
+    _run(db, "set", dict(metric=metric, year=year, node=node, value=value, lo=lo, hi=hi,
+                         component=component, reserve=reserve, lock=lock, seasonal=seasonal,
+                         note=note, author=_author(author)))
 
 
 @targets_app.command("cascade")
@@ -137,17 +247,14 @@ def cascade_cmd(metric: str, year: int = typer.Option(..., "--year"),
                 author: Optional[str] = typer.Option(None, "--author"),
                 fmt: str = FMT, db: Optional[str] = DB):
     """Cascade a parent's target to its children (a new version)."""
-    from targets.cascade import cascade
-
-    _check_fmt(fmt)
     hw = [float(x) for x in history_weights.split(",")] if history_weights else None
-    wh = _wh(db)
-    res = cascade(wh, metric, year, parent, level, method, component, len(hw) if hw else years,
-                  hw, _pairs(growth, "--growth"), capacity, reference_metric,
-                  _pairs(values, "--value"), _pairs(hold, "--hold"), reserve, remainder_to,
-                  decimals, author=_author(author), note=note)
-    _print(res.allocation, fmt, f"{metric} {year}: version {res.version} "
-                                f"(reserve {res.params['reserve']:,.6g})")
+    _run(db, "cascade", dict(metric=metric, year=year, parent=parent, level=level, method=method,
+                             component=component, years=years, history_weights=hw,
+                             growth=_pairs(growth, "--growth"), capacity=capacity,
+                             reference_metric=reference_metric,
+                             values=_pairs(values, "--value"), hold=_pairs(hold, "--hold"),
+                             reserve=reserve, remainder_to=remainder_to, decimals=decimals,
+                             author=_author(author), note=note), fmt)
 
 
 @targets_app.command("show")
@@ -159,39 +266,15 @@ def show_cmd(metric: str, year: int = typer.Option(..., "--year"),
                                          "conflicts, implied ratios"),
              fmt: str = FMT, db: Optional[str] = DB):
     """The records of a metric-year (current version unless --version)."""
-    from targets import store
-
-    _check_fmt(fmt)
-    wh = _wh(db, read_only=True)
-    if show_history:
-        h = store.history(wh, metric, year)
-        _print(h.drop(columns=["params"]) if fmt == "table" else h, fmt,
-               f"{metric} {year}: versions")
-        return
-    frame = store.current(wh, metric, year, version=version)
-    if level:
-        frame = frame[frame["node_level"] == level]
-    cols = ["component", "node_level", "node_id", "value", "lo", "hi", "reserve", "locked",
-            "method", "version", "author", "created_at", "note"]
-    _print(frame[cols], fmt, f"{metric} {year}")
-    if rollup:
-        from targets.rollup import ratio_check, rollup as roll
-
-        _print(roll(wh, metric, year), fmt, "roll-up (top-down vs Σ children + reserve)")
-        checks = ratio_check(wh, metric, year)
-        if len(checks):
-            _print(checks, fmt, "implied ratios (Σ numerators ÷ Σ denominators)")
+    _run(db, "show", dict(metric=metric, year=year, version=version, level=level,
+                          history=show_history, rollup=rollup), fmt, read_only=True)
 
 
 @targets_app.command("import")
 def import_cmd(path: str, author: Optional[str] = typer.Option(None, "--author"),
                db: Optional[str] = DB):
     """Import a YAML / CSV / XLSX file: one new version per metric-year in it."""
-    from targets.io import import_targets
-
-    wh = _wh(db)
-    for mid, year, v in import_targets(wh, path, author=_author(author)):
-        typer.echo(f"{mid} {year}: version {v}")
+    _run(db, "import", dict(path=str(Path(path).resolve()), author=_author(author)))
 
 
 @targets_app.command("export")
@@ -200,11 +283,8 @@ def export_cmd(path: str, metric: List[str] = typer.Option([], "--metric"),
                version: Optional[int] = typer.Option(None, "--version"),
                db: Optional[str] = DB):
     """Export the current records (or --version) to a .yaml, .csv or .xlsx file."""
-    from targets.io import export_targets
-
-    wh = _wh(db)
-    n = export_targets(wh, path, metric or None, year or None, version)
-    typer.echo(f"{n} records → {path}")
+    _run(db, "export", dict(path=str(Path(path).resolve()), metric=list(metric),
+                            year=list(year), version=version))  # audited: a write
 
 
 @targets_app.command("compare-versions")
@@ -212,13 +292,8 @@ def compare_cmd(metric: str, a: int, b: int, year: int = typer.Option(..., "--ye
                 changed_only: bool = typer.Option(False, "--changed", help="hide unchanged"),
                 fmt: str = FMT, db: Optional[str] = DB):
     """Record-by-record differences between two versions."""
-    from targets.store import compare_versions
-
-    _check_fmt(fmt)
-    frame = compare_versions(_wh(db, read_only=True), metric, year, a, b)
-    if changed_only:
-        frame = frame[frame["change"] != "same"]
-    _print(frame, fmt, f"{metric} {year}: v{a} → v{b}")
+    _run(db, "compare", dict(metric=metric, year=year, a=a, b=b, changed=changed_only), fmt,
+         read_only=True)
 
 
 @targets_app.command("progress")
@@ -230,17 +305,8 @@ def progress_cmd(metric: str, year: int = typer.Option(..., "--year"),
                                           "furthest first"),
                  fmt: str = FMT, db: Optional[str] = DB):
     """Target, expected to date, actual, completion, gap and landing per node."""
-    import datetime as dt
-
-    from targets.progress import off_track, progress
-    from warehouse.settings import hospital_now
-
-    _check_fmt(fmt)
-    moment = dt.datetime.fromisoformat(as_of) if as_of else hospital_now().replace(tzinfo=None)
-    frame = progress(_wh(db, read_only=True), metric, year, moment, level, parent)
-    if off:
-        frame = off_track(frame)
-    _print(frame, fmt, f"{metric} {year} as of {moment:%Y-%m-%d %H:%M}")
+    _run(db, "progress", dict(metric=metric, year=year, as_of=as_of, level=level, parent=parent,
+                              off_track=off), fmt, read_only=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,28 +24,12 @@ wallboard_app.add_typer(tokens_app, name="tokens")
 
 def _call(db: str | None, body: dict) -> dict:
     """Run one token action: through the running server's local API, else directly."""
-    from cockpit.server import running_server
+    from cockpit.localapi import call, server_for
     from warehouse.errors import ConfigError
 
-    info = running_server()
-    if info is not None and db in (None, info.get("db")):
-        import urllib.error
-        import urllib.request
-
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{info['port']}/api/kiosk-tokens",
-            data=json.dumps(body).encode("utf-8"), method="POST",
-            headers={"Content-Type": "application/json", "X-Cockpit-Token": info["token"]})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return json.loads(r.read().decode("utf-8"))
-        except urllib.error.HTTPError as e:
-            detail = e.read().decode("utf-8", "replace")
-            try:
-                detail = json.loads(detail).get("error", detail)
-            except ValueError:
-                pass
-            raise ConfigError(detail) from None
+    info = server_for(db)
+    if info is not None:
+        return call(info, "/api/kiosk-tokens", body, error=ConfigError, timeout=30)
     from warehouse.engine import open_warehouse
     from wallboard.tokens import handle
 

@@ -104,7 +104,7 @@ def server(tiny_golden, tmp_path_factory):
 
 
 def test_the_server_announces_itself(server):
-    from cockpit.commands.query import _server_for
+    from cockpit.localapi import server_for as _server_for
     from cockpit.server import running_server, server_file
 
     f = server_file()
@@ -155,6 +155,46 @@ def test_query_with_labels_while_the_server_runs(server):
     assert res.exit_code == 0, repr(res.exception)
     rows = json.loads(res.stdout)
     assert rows and all(len(r) > 2 for r in rows)  # campus, a name column, the metric
+
+
+def test_targets_commands_run_inside_the_server(server, tmp_path):
+    """The server holds the file, so `cockpit targets …` (reads and writes) go through its
+    local API; what they write is what the cockpit then shows."""
+    import urllib.error
+
+    from cockpit.commands import targets as targets_cmd
+
+    def targets(*args):
+        return CliRunner().invoke(cli(targets_cmd), ["targets", *args, "--db", str(server["db"])])
+
+    res = targets("set", "medical_revenue", "--year", "2026", "--value", "1000000",
+                  "--reserve", "50000", "--author", "财务处")
+    assert res.exit_code == 0, repr(res.exception)
+    assert "medical_revenue 2026 hospital: version 1" in res.output
+    res = targets("cascade", "medical_revenue", "--year", "2026", "--to", "campus",
+                  "--method", "equal", "--format", "json")
+    assert res.exit_code == 0, repr(res.exception)
+    alloc = json.loads(res.output)
+    assert len(alloc) >= 2 and sum(r["value"] for r in alloc) == 950000
+    res = targets("show", "medical_revenue", "--year", "2026", "--history", "--format", "json")
+    versions = json.loads(res.output)
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["author"] == "财务处"
+    res = targets("progress", "medical_revenue", "--year", "2026", "--level", "hospital",
+                  "--as-of", "2026-11-25 10:00", "--format", "json")
+    assert res.exit_code == 0, repr(res.exception)
+    assert json.loads(res.output)[0]["target"] == 1000000
+    out = tmp_path / "targets.csv"
+    assert targets("export", str(out)).exit_code == 0 and out.exists()
+    res = targets("cascade", "medical_revenue", "--year", "2026", "--to", "campus",
+                  "--hold", "C01=5000000")
+    assert res.exit_code != 0 and "release a hold" in str(res.exception)  # server-side
+    req = urllib.request.Request(f"http://127.0.0.1:{server['port']}/api/targets", method="POST",
+                                 data=b'{"action": "show"}',
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(req, timeout=10)
+    assert denied.value.code == 403  # no token: refused
 
 
 def _visits_file(server, tmp: Path, n: int) -> Path:
@@ -212,7 +252,7 @@ def test_load_hands_over_and_the_server_loads_within_its_interval(server, golden
 
 
 def test_stopping_the_server_removes_its_file(server):
-    from cockpit.commands.query import _server_for
+    from cockpit.localapi import server_for as _server_for
     from cockpit.server import running_server
 
     proc = server["proc"]
