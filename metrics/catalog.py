@@ -16,7 +16,8 @@ def entries(model, theme: str | None = None) -> list[dict]:
         lin = lineage(model, mid)
         out.append({"id": mid, "theme": th, "theme_zh": model.themes[th].zh, "zh": m.zh,
                     "en": m.en, "kind": m.kind, "unit": m.unit, "format": m.format,
-                    "direction": m.direction, "band": m.band, "standard": m.standard,
+                    "direction": m.direction, "target_direction": m.scoring_direction,
+                    "band": m.band, "standard": m.standard,
                     "panel": m.panel, "description": m.description, "formula": m.formula,
                     "data": m.data, "label_scope": m.label_scope, "owner": m.owner,
                     "tables": sorted({f["table"] for f in lin["facts"]}),

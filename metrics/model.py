@@ -123,6 +123,9 @@ class Metric(Strict):
     format: Literal["integer", "decimal1", "decimal2", "percent", "yuan", "minutes", "days",
                     "ratio"]
     direction: Literal["up", "down", "band"]
+    #: how attainment against a target is scored when it differs from `direction`: a volume
+    #: monitored within a band is still "↑ vs target" (catalogue §0.2, e.g. 出院人次 ◇ (↑ vs target))
+    target_direction: Literal["up", "down", "band"] | None = None
     band: list[float] | None = None
     standard: str
     panel: str
@@ -131,6 +134,11 @@ class Metric(Strict):
     owner: str = "运营管理部"
     data: Literal["Y", "P"] = "Y"
     label_scope: str | None = None  # e.g. 院内口径
+
+    @property
+    def scoring_direction(self) -> str:
+        """The direction attainment against a target is scored by (catalogue §0.2)."""
+        return self.target_direction or self.direction
 
 
 class EnumDimension(Strict):

@@ -187,6 +187,22 @@ def records(wh, metric_id: str, years=None, version: int | None = None) -> pd.Da
     return frame.reset_index(drop=True)
 
 
+def metrics_with_targets(wh, year: int, node_ids) -> list[str]:
+    """Metrics whose current version for `year` has a record on any of `node_ids`."""
+    if not wh.table_exists(TARGETS) or not node_ids:
+        return []
+    cur = exp.select("metric_id", exp.alias_(exp.Max(this=sb.col("version")), "version")).from_(
+        VERSIONS).where(exp.EQ(this=sb.col("year"), expression=sb.literal(int(year)))
+    ).group_by("metric_id")
+    q = (exp.select("t.metric_id").distinct().from_(exp.alias_(exp.to_table(TARGETS), "t"))
+         .join(cur.subquery("c"), on="t.metric_id = c.metric_id AND t.version = c.version")
+         .where(exp.and_(exp.EQ(this=sb.col("year", "t"), expression=sb.literal(int(year))),
+                         exp.In(this=sb.col("node_id", "t"),
+                                expressions=[sb.literal(str(n)) for n in node_ids])))
+         .order_by("t.metric_id"))
+    return [r[0] for r in wh.query_rows(render(q, wh.dialect))]
+
+
 def phasing(wh, metric_id: str, years) -> pd.DataFrame:
     cols = ["component", "node_level", "node_id", "year", "day", "weight"]
     if not wh.table_exists(PHASING) or not years:
@@ -362,12 +378,13 @@ def target_frame(wh, model, spec, metric_id: str, transform: str, actual_fn) -> 
     elif transform == "gap":
         merged["_value"] = act - merged["to_date"].astype("float64")
     else:
-        lo = merged["lo"] if metric.direction == "band" else None
-        hi = merged["hi"] if metric.direction == "band" else None
-        if metric.direction == "band" and metric.band and cls in ("ratio", "level"):
+        direction = metric.scoring_direction
+        lo = merged["lo"] if direction == "band" else None
+        hi = merged["hi"] if direction == "band" else None
+        if direction == "band" and metric.band and cls in ("ratio", "level"):
             lo = lo.fillna(metric.band[0])
             hi = hi.fillna(metric.band[1])
-        merged["_value"] = scores(act, merged["to_date"], metric.direction, lo, hi)
+        merged["_value"] = scores(act, merged["to_date"], direction, lo, hi)
     return merged[keys + ["_value"]]
 
 

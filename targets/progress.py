@@ -105,10 +105,11 @@ def _derive(out, model, metric_id, year, as_of, level, nodes, user, tolerance):
     else:
         out["landing"] = a
         out["landing_linear"] = a
-    out["landing_completion"] = scores(out["landing"], t, metric.direction) \
-        if metric.direction != "band" else out["completion"]
+    direction = metric.scoring_direction
+    out["landing_completion"] = scores(out["landing"], t, direction) \
+        if direction != "band" else out["completion"]
     comp = out["completion"].astype("float64")
-    bar = 1.0 if metric.direction == "band" else 1 - tolerance
+    bar = 1.0 if direction == "band" else 1 - tolerance
     out["on_track"] = pd.array([None if pd.isna(c) else bool(c >= bar) for c in comp],
                                dtype="boolean")
     out["behind"] = 1.0 - comp

@@ -93,9 +93,9 @@ def ratio_check(wh, metric_id: str, year: int, model=None) -> pd.DataFrame:
         else:
             target = np.nan
         gap = implied - target
-        if metric.direction == "up":
+        if metric.scoring_direction == "up":
             flag = gap < 0
-        elif metric.direction == "down":
+        elif metric.scoring_direction == "down":
             flag = gap > 0
         else:
             lo = own.lo if own is not None and not pd.isna(own.lo) else (metric.band or [target])[0]

@@ -419,7 +419,9 @@ def targets_panel(campus, now) -> html.Div:
                                   html.Span("目标未下达", className="wb-target-none")],
                                  className="wb-target-row"))
             continue
-        tone = tone_of(att - 1.0, model.metrics[m].direction or "up")
+        # an attainment score is higher-is-better whatever the metric's direction (a shorter
+        # ALOS than its target scores above 1; inside a band scores exactly 1)
+        tone = "good" if att >= 1.0 else tone_of(att - 1.0, "up")
         rows.append(html.Div([
             html.Span(label, className="wb-target-name"),
             html.Span(html.Span(className=f"wb-target-fill tone-{tone}",

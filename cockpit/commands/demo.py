@@ -13,8 +13,9 @@ import typer
 
 
 def build_demo(db: str | None, scale: str, seed: int, as_of=None, dirty: bool = False,
-               console=None) -> dict:
-    """Generate → write a delivery → load → refresh. Returns timings in seconds."""
+               console=None, targets: bool = True) -> dict:
+    """Generate → write a delivery → load → refresh → this year's targets (`targets/demo.py`).
+    Returns timings in seconds."""
     import tempfile
 
     from metrics.materialize import refresh
@@ -46,6 +47,16 @@ def build_demo(db: str | None, scale: str, seed: int, as_of=None, dirty: bool = 
     timings["refresh"] = time.perf_counter() - t0
     say(f"[green]refreshed[/] {len(rep.results)} materializations in {timings['refresh']:.1f}s "
         f"(data version {rep.data_version})")
+    if targets:
+        from targets.demo import seed as seed_targets
+        from warehouse.settings import hospital_now
+
+        t0 = time.perf_counter()
+        now = as_of or hospital_now().replace(tzinfo=None)
+        written = seed_targets(wh, now)
+        timings["targets"] = time.perf_counter() - t0
+        say(f"[green]set[/] {now.year} targets for {len({m for m, _ in written})} metrics "
+            f"(hospital → department → team) in {timings['targets']:.1f}s")
     wh.close()
     return timings
 

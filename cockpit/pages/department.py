@@ -6,8 +6,12 @@ stands among departments of the same discipline across campuses.
 - `dept`: the department (a dept_head lands on their first one; anyone else on the first
   department with wards in the hospital view); `team`: the drill into one team's doctors;
   `metric`: the trend's metric.
-- KPI tiles against their bands and, once targets are loaded, their targets (`:target`;
-  until then the tile says nothing about a target). Bands are hospital-wide typical ranges:
+- KPI tiles against their bands and their targets: the tile's period's phased target
+  (`:target_to_date`, 序时目标) beside the value of the same period; 目标未下达 without one.
+- 年度目标 panel: every metric with a target for the department or its teams this year, the
+  department's row and its teams' rows (annual target, expected to date, actual, completion
+  bar, gap, landing), the same table as the targets page (`cockpit/target_views.py`), with a
+  link to the targets page for that metric. Bands are hospital-wide typical ranges:
   they are shown for rates and efficiency indices, not for counts (a department's volume has
   no hospital band) nor for case-mix-dependent figures (ALOS, CMI, costs per case), which the
   discipline ranking judges instead.
@@ -34,6 +38,7 @@ from cockpit.figures.trend import trend_figure
 from cockpit.formatting import fmt_number
 from cockpit.freshness import for_metrics
 from cockpit.i18n import metric_label, t
+from cockpit.target_views import progress_row, progress_table
 
 log = logging.getLogger("cockpit.pages.department")
 
@@ -62,7 +67,11 @@ LABELS = {
     "dp.team_hint": ("点击诊疗组查看医生", "Click a team to see its doctors"),
     "dp.rank_hint": ("点击柱条切换到该科室", "Click a bar to open that department"),
     "dp.target_pending": ("目标未下达", "No target set"),
-    "dp.target": ("目标 {value}", "Target {value}"),
+    "dp.target": ("序时目标 {value}", "Target to date {value}"),
+    "dp.targets": ("{year}年目标进度", "{year} targets: progress"),
+    "dp.targets_none": ("本科室{year}年尚未下达目标", "No {year} targets set for this department"),
+    "dp.targets_open": ("在目标页查看", "Open on the targets page"),
+    "dp.targets_time": ("时间进度 {p}", "Time elapsed {p}"),
     "dp.error": ("查询出错：{msg}", "Query failed: {msg}"),
     "dp.lower_better": ("越低越好", "lower is better"),
     "dp.clear_team": ("返回全科", "Back to department"),
@@ -181,6 +190,20 @@ def dept_row(dept: str):
     return rows.iloc[0] if len(rows) else None
 
 
+def teams_of(dept: str) -> list[str]:
+    """The department's teams (dim_team.dept_id), per data version."""
+    from metrics.targets_read import org_nodes
+
+    memo = data._state.setdefault("department_teams", {})
+    key = data.data_version()
+    if key not in memo:
+        nodes = org_nodes(data.warehouse())
+        teams = nodes[nodes["level"] == "team"]
+        memo.clear()
+        memo[key] = teams.groupby("department")["node_id"].apply(list).to_dict()
+    return memo[key].get(dept, [])
+
+
 def team_names(lang: str) -> dict[str, str]:
     """Team names; in English '<department> team <n>' from the id's `T<n>` suffix."""
     zh = data.labels("team")
@@ -203,13 +226,14 @@ def card_band(mid: str):
 
 
 def targets(ids, dept, start, end) -> dict:
-    """Targets for the tiles once the targets module provides `:target`; {} until then."""
+    """The tiles' phased targets for the period (`:target_to_date`); None where none is set."""
     try:
-        frame = data.q([f"{m}:target" for m in ids], start=start, end=end,
+        frame = data.q([f"{m}:target_to_date" for m in ids], start=start, end=end,
                        where={"department": [dept]})
-    except Exception:  # QueryError: targets not loaded (yet)
+    except Exception:  # QueryError: a metric that takes no target
+        log.exception("department targets")
         return {}
-    return {m: first(frame, f"{m}:target") for m in ids}
+    return {m: first(frame, f"{m}:target_to_date") for m in ids}
 
 
 # -- layout ----------------------------------------------------------------------------------
@@ -227,6 +251,7 @@ def layout(**params):
             html.Div(id="department-fresh"),
         ]),
         html.Div(id="department-kpis"),
+        html.Div(id="department-targets"),
         html.Div(className="grid-2", style=GRID, children=[
             html.Div([dcc.Dropdown(id="department-trend-metric", clearable=False, options=[],
                                    className="department-trend-metric",
@@ -294,6 +319,61 @@ def render_kpis(search):
         return panel(L("dp.kpis", lang), error_note(e, lang), None, lang)
     return panel(L("dp.kpis", lang), html.Div(cards, className="grid"), fr, lang,
                  id="department-kpis-panel")
+
+
+def target_rows(dept: str, lang: str) -> tuple[list, float | None]:
+    """Progress rows of every metric with a target on the department or its teams this year
+    (the metric's department row, then its teams), and the time elapsed."""
+    from metrics.targets_read import metrics_with_targets
+    from targets.progress import progress
+
+    wh, model, now, user = data.warehouse(), data.model(), data.now(), current_user()
+    teams = teams_of(dept)
+    mids = metrics_with_targets(wh, now.year, [dept, *teams])
+    mids = sorted(mids, key=lambda m: (KPIS.index(m) if m in KPIS else len(KPIS), m))
+    names = team_names(lang)
+    rows, elapsed = [], None
+    for mid in mids:
+        m = model.metrics[mid]
+        d = progress(wh, mid, now.year, now, "department", user=user, model=model)
+        d = d[d["node_id"] == dept]
+        tm = progress(wh, mid, now.year, now, "team", dept, user=user, model=model) \
+            if teams else d.iloc[0:0]
+        tm = tm[tm["target"].notna()]
+        if not len(d) and not len(tm):
+            continue
+        link = dcc.Link(metric_label(m, lang), href="/targets" + state.to_search(
+            state.View(lang=lang).with_(metric=mid, year=str(now.year))))
+        for r in d.itertuples(index=False):
+            elapsed = r.time_progress
+            rows.append(progress_row(r, link, 0, m.format, lang,
+                                     f"department-target-{mid}", "targets-department"))
+        for r in tm.itertuples(index=False):
+            rows.append(progress_row(r, names.get(r.node_id, r.node_id), 2, m.format, lang,
+                                     f"department-target-{mid}-{r.node_id}", "targets-team"))
+    return rows, elapsed
+
+
+def render_targets(search):
+    view = state.from_search(search)
+    lang = view.lang
+    dept, _ = resolve_dept(view)
+    if not dept:
+        return None
+    year = data.now().year
+    title = L("dp.targets", lang, year=year)
+    try:
+        rows, elapsed = target_rows(dept, lang)
+    except Exception as e:
+        return panel(title, error_note(e, lang), None, lang)
+    if not rows:
+        return panel(title, html.Div(L("dp.targets_none", lang, year=year),
+                                     className="department-targets-none"), None, lang,
+                     id="department-targets-panel")
+    body = [html.Div(L("dp.targets_time", lang, p=fmt_number(elapsed, "percent", lang)),
+                     className="targets-time")] if elapsed is not None else []
+    body.append(progress_table(rows, lang, first=t("common.metric", lang)))
+    return panel(title, body, None, lang, id="department-targets-panel")
 
 
 def trend_metric(view: state.View) -> str:
@@ -393,7 +473,7 @@ def render_doctors(search):
     lang = view.lang
     dept, _ = resolve_dept(view)
     team = view.extra.get("team")
-    if not dept or not team or not team.startswith(dept):
+    if not dept or not team or team not in teams_of(dept):
         return None
     title = L("dp.doctors", lang, team=team_names(lang).get(team, team))
     try:
@@ -548,6 +628,7 @@ callback(Output("department-pick-label", "children"), Output("department-select"
          Output("department-note", "children"), Output("department-fresh", "children"),
          Input("url", "search"))(render_head)
 callback(Output("department-kpis", "children"), Input("url", "search"))(render_kpis)
+callback(Output("department-targets", "children"), Input("url", "search"))(render_targets)
 callback(Output("department-trend-metric", "options"),
          Output("department-trend-metric", "value"), Output("department-trend", "children"),
          Input("url", "search"))(render_trend)

@@ -21,29 +21,26 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from cockpit import data, state
+from cockpit import data, state, target_views
 from cockpit.auth import audit, current_user
 from cockpit.components import data_table, panel
 from cockpit.formatting import fmt_number
 from cockpit.i18n import metric_label, t
+from cockpit.target_views import progress_row, progress_table
 
 log = logging.getLogger("cockpit.pages.targets")
 
 dash.register_page(__name__, path="/targets", name="目标", title_key="nav_targets", order=40)
 
 LABELS = {
+    **target_views.LABELS,
     "tg.metric": ("指标", "Metric"),
     "tg.year": ("年度", "Year"),
     "tg.tree": ("{metric} · {year}年目标进度", "{metric}: {year} targets and progress"),
     "tg.offtrack": ("未达进度（按落后程度）", "Off track (furthest behind first)"),
     "tg.none_off": ("全部达到时序进度", "Everything is on track"),
-    "tg.node": ("组织", "Unit"), "tg.target": ("年度目标", "Annual target"),
-    "tg.to_date": ("序时目标", "Expected to date"), "tg.actual": ("累计完成", "Actual to date"),
-    "tg.completion": ("完成率", "Completion"), "tg.gap": ("差额", "Gap"),
-    "tg.gap_pct": ("差额%", "Gap %"), "tg.landing": ("年末预计", "Year-end landing"),
+    "tg.gap_pct": ("差额%", "Gap %"),
     "tg.time": ("时间进度 {p}", "Time elapsed {p}"),
-    "tg.no_target": ("目标未下达", "No target set"),
-    "tg.hospital": ("全院", "Hospital"),
     "tg.editor": ("编辑目标", "Edit targets"),
     "tg.set": ("保存目标", "Save target"), "tg.value": ("目标值", "Value"),
     "tg.lock": ("锁定（下达时保持）", "Lock (hold in cascades)"),
@@ -159,45 +156,12 @@ def tree_frame(metric: str, year: int, user) -> pd.DataFrame:
                              if s.name == "level" else s).reset_index(drop=True)
 
 
-def progress_bar(completion, phased, lang: str) -> html.Div:
-    """A bar 0 … 120 % (the display cap) with a tick at the phased progress."""
-    from metrics.targets_read import DISPLAY_CAP
-
-    if completion is None or pd.isna(completion):
-        return html.Div(L("tg.no_target", lang), className="targets-bar-empty",
-                        style={"opacity": 0.6})
-    pct = max(0.0, min(float(completion), DISPLAY_CAP)) / DISPLAY_CAP * 100
-    colour = "#2e7d32" if completion >= 0.95 else "#f9a825" if completion >= 0.85 else "#c62828"
-    kids = [html.Div(className="targets-bar-fill",
-                     style={"width": f"{pct:.1f}%", "background": colour, "height": "100%"})]
-    kids.append(html.Div(className="targets-bar-goal", title="100 %", style={
-        "position": "absolute", "left": f"{100 / DISPLAY_CAP:.1f}%", "top": 0, "bottom": 0,
-        "borderLeft": "2px solid #555"}))
-    return html.Div(className="targets-bar", children=[
-        html.Div(kids, style={"position": "relative", "height": "10px", "background": "#eee",
-                              "borderRadius": "3px", "overflow": "hidden", "minWidth": "120px"}),
-        html.Span(fmt_number(completion, "percent", lang), className="targets-bar-label")])
-
-
 def tree_table(frame: pd.DataFrame, fmt: str, lang: str) -> html.Table:
-    head = html.Tr([html.Th(L(k, lang)) for k in ("tg.node", "tg.target", "tg.to_date",
-                                                  "tg.actual", "tg.completion", "tg.gap",
-                                                  "tg.landing")])
-    rows = []
-    for r in frame.itertuples(index=False):
-        indent = {"hospital": 0, "department": 1, "team": 2}[r.level]
-        name = L("tg.hospital", lang) if r.level == "hospital" else r.name
-        rows.append(html.Tr(id=f"targets-row-{r.node_id}", className=f"targets-{r.level}", children=[
-            html.Td(name, style={"paddingLeft": f"{indent * 18 + 4}px",
-                                 "fontWeight": 600 if indent < 2 else 400}),
-            html.Td(fmt_number(r.target, fmt, lang)),
-            html.Td(fmt_number(r.target_to_date, fmt, lang)),
-            html.Td(fmt_number(r.actual, fmt, lang)),
-            html.Td(progress_bar(r.completion, r.phased_progress, lang)),
-            html.Td(fmt_number(r.gap, fmt, lang)),
-            html.Td(fmt_number(r.landing, fmt, lang))]))
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="targets-table",
-                      style={"width": "100%"})
+    depth = {"hospital": 0, "department": 1, "team": 2}
+    return progress_table([
+        progress_row(r, L("tg.hospital", lang) if r.level == "hospital" else r.name,
+                     depth[r.level], fmt, lang, f"targets-row-{r.node_id}", f"targets-{r.level}")
+        for r in frame.itertuples(index=False)], lang)
 
 
 def checks(metric: str, year: int, lang: str) -> list:

@@ -315,10 +315,17 @@ def test_month_count_not_judged_by_a_daily_band(zh_light):
     assert zh_light["theme-visits"]["bands"]["theme-kpi-value-ed_visits"] is False
 
 
-def test_department_tiles_without_targets_say_no_target(zh_light):
-    """No targets are loaded in the demo: every tile says 目标未下达, never 目标 0."""
-    texts = zh_light["department"]["targets"]
-    assert texts and all(t.strip() == "目标未下达" for t in texts), texts
+def test_department_tiles_show_their_phased_target(zh_light, expected, demo):
+    """The demo sets this year's targets: a tile with a target shows 序时目标 = the month's
+    `:target_to_date` for the department; one without says 目标未下达, never 目标 0."""
+    texts = [t.strip() for t in zh_light["department"]["targets"]]
+    start, end = month_range()
+    f = expected.query(["discharges:target_to_date"], start=start, end=end,
+                       where={"department": [demo["head_dept"]]})
+    want = "序时目标 " + expected.text(f["discharges:target_to_date"].iloc[0], "discharges")
+    assert want in texts, (want, texts)
+    assert "目标未下达" in texts  # CMI has no demo target
+    assert all(t == "目标未下达" or t.startswith("序时目标 ") for t in texts), texts
 
 
 def test_movers_comparison_without_last_year_is_not_zero(zh_light, expected):

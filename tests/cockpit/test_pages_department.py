@@ -147,3 +147,73 @@ def test_dept_head_gets_no_partial_ranking(page, head):
     got = page.render_rank(SEARCH)
     assert find(got, "department-rank-denied") is not None
     assert find(got, "department-rank-table") is None
+
+
+def _cells(row) -> list[str]:
+    out = []
+    for td in row.children:
+        kid = td.children
+        if hasattr(kid, "children") and not isinstance(kid, str):  # a link or a progress bar
+            kid = kid.children
+            if isinstance(kid, list):  # the bar: [track, label]
+                kid = kid[-1].children
+        out.append(kid)
+    return out
+
+
+def test_targets_panel_shows_the_department_and_its_teams(page):
+    """The demo sets this year's targets (targets/demo.py); the panel's department row and team
+    rows are `targets.progress` for the same nodes, formatted as everywhere."""
+    from cockpit import data
+    from targets.progress import progress
+
+    got = page.render_targets(SEARCH + "&dept=D0116")
+    row = find(got, "department-target-discharges")
+    assert row is not None, "discharges has a demo target on every ward department"
+    ref = progress(data.warehouse(), "discharges", AS_OF.year, AS_OF, "department",
+                   model=data.model()).set_index("node_id").loc["D0116"]
+    cells = _cells(row)
+    assert cells[1:4] == [fmt_number(ref[c], "integer") for c in
+                          ("target", "target_to_date", "actual")]
+    assert cells[4] == fmt_number(ref["completion"], "percent")
+    teams = progress(data.warehouse(), "discharges", AS_OF.year, AS_OF, "team", "D0116",
+                     model=data.model())
+    for tid, target in zip(teams["node_id"], teams["target"]):
+        team_row = find(got, f"department-target-discharges-{tid}")
+        assert team_row is not None and _cells(team_row)[1] == fmt_number(target, "integer")
+    assert sum(teams["target"]) == ref["target"]  # teams split the department exactly
+    # revenue counts by department only: a department row, no team rows
+    assert find(got, "department-target-medical_revenue") is not None
+    assert not [i for i in _ids(got) if i.startswith("department-target-medical_revenue-")]
+
+
+def _ids(node) -> list[str]:
+    out = [node.id] if isinstance(getattr(node, "id", None), str) else []
+    kids = getattr(node, "children", None)
+    for k in kids if isinstance(kids, (list, tuple)) else [kids]:
+        if k is not None and not isinstance(k, (str, int, float)):
+            out += _ids(k)
+    return out
+
+
+def test_tiles_show_the_phased_target_of_their_period(page):
+    got = page.render_kpis(SEARCH + "&dept=D0116")
+    ref = q(["discharges:target_to_date"], start=START, end=END,
+            where={"department": ["D0116"]})
+    card = find(got, "department-kpi-discharges")
+    note = [c for c in card.children if "kpi-target" in (getattr(c, "className", "") or "")]
+    assert note[0].children == "序时目标 " + fmt_number(
+        ref["discharges:target_to_date"][0], "integer")
+    cmi = find(got, "department-kpi-cmi")  # no target set for CMI in the demo
+    assert [c.children for c in cmi.children
+            if "kpi-target" in (getattr(c, "className", "") or "")] == ["目标未下达"]
+
+
+def test_dept_head_sees_only_their_targets(page, head):
+    got = page.render_targets(SEARCH + "&dept=D0211")
+    ids = _ids(got)
+    assert "department-target-discharges" in ids
+    assert all(i.startswith(("department-target-", "department-targets")) for i in ids)
+    # a department outside the scope in the URL falls back to theirs
+    other = page.render_targets(SEARCH + "&dept=D0125")
+    assert _ids(other) == _ids(page.render_targets(SEARCH + "&dept=D0116"))

@@ -121,3 +121,23 @@ def test_progress_and_off_track(wh, model):
     h = progress(wh, "medical_revenue", 2026, AS_OF, "hospital", model=model)
     assert h.iloc[0][["target", "target_to_date", "actual"]].tolist() == \
         pytest.approx([3650, 900, 400])
+
+
+def test_a_volume_monitored_in_a_band_is_scored_up_against_its_target(wh, model):
+    """Catalogue §0.2: 出院人次 and 门急诊人次 are ◇ (monitored within a band) but "↑ vs
+    target": 10 % over target is 110 %, not a 10 % miss of the band."""
+    import copy
+
+    assert model.metrics["discharges"].scoring_direction == "up"
+    assert model.metrics["opd_ed_visits"].scoring_direction == "up"
+    _targets(wh, model)
+    banded = copy.copy(model)
+    banded.metrics = dict(model.metrics)
+    rev = model.metrics["medical_revenue"]
+    args = dict(by=["department"], start="2026-01-01", end="2026-03-31", as_of=AS_OF, wh=wh)
+    for target_direction, d02 in (("up", 100 / 90), (None, 1 - 10 / 90)):
+        banded.metrics["medical_revenue"] = rev.model_copy(update={
+            "direction": "band", "band": [1.0, 2.0], "target_direction": target_direction})
+        f = query(["medical_revenue:attainment"], model=banded, **args).set_index("department")
+        # D02: 100 against 90 to date
+        assert f.loc["D02", "medical_revenue:attainment"] == pytest.approx(d02)

@@ -1,6 +1,7 @@
 """The wallboard's pages built in-process: numbers equal `metrics.service.query`, the network
-is a plain scatter (no basemap), rankings scroll when long, targets say 目标未下达 without a
-target, reserved panels show no numbers, a campus-limited kiosk sees its campus."""
+is a plain scatter (no basemap), rankings scroll when long, targets attainment equals the
+query (目标未下达 without a target), reserved panels show no numbers, a campus-limited kiosk
+sees its campus."""
 from __future__ import annotations
 
 import re
@@ -92,12 +93,24 @@ def test_rankings_scroll_when_long(lay):
     assert len(long.children.children) == 2 * rows + 1       # the list twice: a seamless loop
 
 
-def test_targets_without_targets_say_so(lay):
+def test_targets_attainment_equals_the_query_and_no_target_says_so(lay, monkeypatch):
+    """The demo sets this year's targets (targets/demo.py): each bar's number is the YTD
+    `:attainment` of the hospital view; a metric without a target (CMI here) says
+    目标未下达 and shows no invented number."""
     layouts, data = lay
-    panel = layouts.targets_panel(None, data.now())
-    text = str(panel)
-    assert "目标未下达" in text
-    assert not nums(panel)                                   # no invented attainment
+    from metrics.service import query
+
+    monkeypatch.setattr(layouts, "TARGET_METRICS", layouts.TARGET_METRICS + ["cmi"])
+    now = data.now()
+    panel = layouts.targets_panel(None, now)
+    ids = [m for m in layouts.TARGET_METRICS if m != "cmi"]
+    ref = query([f"{m}:attainment" for m in ids], start=now.date().replace(month=1, day=1),
+                end=now.date(), where={"campus": layouts.hospital_campuses()}, as_of=now,
+                wh=data.warehouse(), model=data.model())
+    shown = [float(getattr(n, "data-value")) for n in nums(panel)]
+    assert shown == pytest.approx([round(float(ref[f"{m}:attainment"][0]), 6) for m in ids])
+    rows = [r for r in walk(panel) if getattr(r, "className", "") == "wb-target-row"]
+    assert len(rows) == len(ids) + 1 and "目标未下达" in str(rows[-1]) and not nums(rows[-1])
 
 
 def test_reserved_room_has_no_numbers(lay):
