@@ -57,8 +57,11 @@ class Warehouse:
                     raise EngineError(f"no warehouse at {location}: create it with "
                                       "`cockpit demo` or `cockpit load SOURCE_DIR`, or give --db")
                 Path(location).parent.mkdir(parents=True, exist_ok=True)
+            from . import settings
+
             try:
-                self._root = duckdb.connect(location, read_only=read_only)
+                self._root = duckdb.connect(location, read_only=read_only, config={
+                    "memory_limit": settings.get("duckdb_memory")})
             except duckdb.IOException as e:  # held by another process (the server)
                 raise EngineError(
                     f"cannot open {location}: {e}. A DuckDB file is held by one process; if the "

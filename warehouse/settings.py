@@ -29,6 +29,10 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", "./cockpit.duckdb",
             "Warehouse: a DuckDB file path, `duckdb:///path`, or `starrocks://user:pass@host:9030/db`."),
+    Setting("duckdb_memory", "8GB",
+            "DuckDB's memory limit (its buffer pool; DuckDB's own default is 80 % of RAM, which "
+            "a `large` load fills). Beyond it DuckDB spills to a temporary folder beside the "
+            "file."),
     Setting("tz", "Asia/Shanghai", "The hospital's time zone; 'today' and 'now' are the hospital's."),
     Setting("home", ".",
             "Folder holding `inbox/`, `archive/` and the server's runtime files."),
