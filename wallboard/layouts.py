@@ -6,8 +6,9 @@ Everything is sized in design pixels: figures get explicit widths and heights (n
 the canvas is transformed as a whole), so the screen looks the same on a 1080p TV, a
 3840×2160 splice wall and a laptop. Dark, high contrast, large digits, few words, Chinese.
 
-Numbers come from `cockpit.data.q` (scope and cache) except today's scheduled operations, which
-the model has no metric for yet (`scheduled_surgeries`: a scoped count of `fact_surgery`).
+Every number comes from `cockpit.data.q` (the user's or kiosk's scope, the result cache);
+today's operating schedule (`surgeries_scheduled`) is asked as of the end of the day, since
+the schedule runs ahead of now.
 Every number is a `span.wb-num` carrying its raw value in `data-value`, so the asset JS can
 animate it to the new value; a missing number is "—", never a silent zero.
 """
@@ -116,26 +117,13 @@ def delta(cur, prev, fmt="integer", direction="up", label="较上周同日") -> 
                      html.Span(label, className="wb-delta-label")], className="wb-sub")
 
 
-def scheduled_surgeries(day: dt.date, campus_ids: list[str]) -> float | None:
-    """Operations on today's schedule (done, in progress or still scheduled; not cancelled),
-    by scheduled start (else start), within the user's department scope. The model has no
-    metric for it yet; this is the one count the wallboard reads outside `q`."""
-    from cockpit.auth import current_scope
-
-    wh = data.warehouse()
-    if not wh.table_exists("fact_surgery"):
-        return None
-    scope = current_scope()
-    if scope is not None and not scope:
-        return None
-    sql = ("SELECT count(*) FROM fact_surgery WHERE surgery_status <> 'cancelled' AND "
-           "CAST(coalesce(scheduled_start_ts, start_ts) AS DATE) = ? AND campus_id IN ("
-           + ",".join("?" * len(campus_ids)) + ")")
-    params: list = [day, *campus_ids]
-    if scope is not None:
-        sql += " AND dept_id IN (" + ",".join("?" * len(scope)) + ")"
-        params += sorted(scope)
-    return to_float(wh.scalar(sql, params))
+def scheduled_surgeries(campus: str | None, now: dt.datetime) -> float | None:
+    """Today's operating schedule (`surgeries_scheduled`: not cancelled, by scheduled time).
+    The schedule runs ahead of now, so it is asked as of the end of the day."""
+    today = now.date()
+    frame = data.q(known(["surgeries_scheduled"]), start=today, end=today,
+                   where=where_for(campus), as_of=dt.datetime.combine(today, dt.time(23, 59, 59)))
+    return first(frame, "surgeries_scheduled")
 
 
 def live_numbers(campus: str | None, now: dt.datetime) -> dict:
@@ -166,7 +154,7 @@ def live_numbers(campus: str | None, now: dt.datetime) -> dict:
                       "rate": to_float(last.get("bed_occupancy_rate")),
                       "census_prev": first(week, "inpatient_census") if len(week) else None}
     out["census"] = census
-    out["scheduled"] = scheduled_surgeries(today, where["campus"])
+    out["scheduled"] = scheduled_surgeries(campus, now)
     return out
 
 

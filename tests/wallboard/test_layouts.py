@@ -148,13 +148,26 @@ def test_campus_kiosk_scope(lay):
         set_current(User("director", "leader"))
 
 
-def test_scheduled_surgeries_is_scoped(lay):
+def test_scheduled_surgeries_is_the_whole_days_schedule_and_scoped(lay):
+    """`surgeries_scheduled` for today counts the operations scheduled later today too (asked
+    as of the end of the day), never fewer than those done so far; a scope narrows it."""
+    import datetime as dt
+
     layouts, data = lay
-    today = data.now().date()
-    all_ = layouts.scheduled_surgeries(today, ["C01", "C02"])
-    assert all_ is not None and all_ >= 0
+    from metrics.service import query
+
+    now = data.now()
+    today = now.date()
+    hospital = {"campus": layouts.hospital_campuses()}
+    whole = query(["surgeries_scheduled"], start=today, end=today, where=hospital,
+                  as_of=dt.datetime.combine(today, dt.time(23, 59, 59)), wh=data.warehouse(),
+                  model=data.model())["surgeries_scheduled"][0]
+    so_far = query(["surgeries_scheduled", "surgeries_all"], start=today, end=today,
+                   where=hospital, as_of=now, wh=data.warehouse(), model=data.model())
+    assert layouts.scheduled_surgeries(None, now) == whole
+    assert whole >= so_far["surgeries_scheduled"][0] >= so_far["surgeries_all"][0]
     set_current(User("head", "dept_head", departments=("D_NONE",)))
     try:
-        assert layouts.scheduled_surgeries(today, ["C01", "C02"]) == 0
+        assert not layouts.scheduled_surgeries(None, now)  # nothing in scope: 0 or none
     finally:
         set_current(User("director", "leader"))
