@@ -6,9 +6,10 @@ The reference is the last 12 months before "now" (the demo data start about 14 m
 so the calendar year before is incomplete; a hospital would use last year's 决算):
 
 - Volumes and revenue (additive): the hospital's target is the reference × a growth factor
-  (revenue keeps a 2 % 院级预留 reserve), cascaded to departments in proportion to last year
-  (`targets.cascade`), then to each department's teams in proportion to their reference where
-  the metric counts by team (revenue does not: 医疗收入 is attributed to departments).
+  (revenue keeps a 2 % 院级预留 reserve), split over the departments with activity in
+  proportion to their reference, then over each department's teams in proportion to theirs
+  where the metric counts by team (revenue does not: 医疗收入 is attributed to departments);
+  a department keeps back, as its reserve, the share of its activity no team carries.
 - Ratios: a direct target per node (hospital and departments), the reference value improved
   by a factor in the metric's direction (ALOS 3 % shorter, grade-4 share 5 % higher); nodes
   without reference data get none.
@@ -73,14 +74,25 @@ def seed(wh, now: dt.datetime, model=None) -> list[tuple[str, int]]:
             continue
         value = _round(base * growth)
         reserve = _round(value * reserve_share)
-        hospital = Target(mid, HOSPITAL, year, value, reserve=reserve, method="manual",
-                          note=f"近12个月实际 × {growth:g}")
-        depts = _split(wh, model, mid, now, "department", {HOSPITAL: (value, reserve)}, nodes)
-        teams = _split(wh, model, mid, now, "team",
-                       {t.node_id: (t.value, 0.0) for t in depts}, nodes)
-        written.append((mid, write_version(wh, mid, year, [hospital, *depts, *teams], "cascade",
-                                           author=AUTHOR, note="demo: 全院 → 科室 → 诊疗组，"
-                                           "按近12个月实际比例", model=model)))
+        records = [Target(mid, HOSPITAL, year, value, reserve=reserve, method="manual",
+                          note=f"近12个月实际 × {growth:g}")]
+        dept_ref, team_ref = _refs(wh, model, mid, now, "department"), \
+            _refs(wh, model, mid, now, "team")
+        teams = nodes[nodes["level"] == "team"]
+        for dept, dv in _split(value, reserve, dept_ref).items():
+            kids = {t: team_ref[t] for t in teams.loc[teams["department"] == dept, "node_id"]
+                    if t in team_ref}
+            # the department keeps back the share of its activity that no team carries
+            # (e.g. visits registered to the department, not to a team)
+            held = _round(dv * (1 - sum(kids.values()) / dept_ref[dept])) if kids else 0.0
+            records.append(Target(mid, dept, year, dv, node_level="department", reserve=held,
+                                  method="cascade:proportional"))
+            records += [Target(mid, t, year, tv, node_level="team",
+                               method="cascade:proportional")
+                        for t, tv in _split(dv, held, kids).items()]
+        written.append((mid, write_version(wh, mid, year, records, "cascade", author=AUTHOR,
+                                           note="demo: 全院 → 科室 → 诊疗组，按近12个月实际比例",
+                                           model=model)))
         _phase(wh, model, mid, year)
     for mid, factor in RATIOS.items():
         if mid not in model.metrics:
@@ -102,30 +114,22 @@ def seed(wh, now: dt.datetime, model=None) -> list[tuple[str, int]]:
     return written
 
 
-def _split(wh, model, mid, now, level: str, parents: dict, nodes) -> list[Target]:
-    """Each parent's (value, reserve) split over its children at `level` in proportion to
-    their reference (exactly, `targets.cascade.allocate`); none where the metric is not
-    attributed to that level (revenue by team) or a parent's children have no reference."""
+def _refs(wh, model, mid, now, level: str) -> dict[str, float]:
+    """Each node's positive reference at `level`; {} when the metric is not attributed to
+    that level (revenue by team)."""
     from warehouse.errors import QueryError
 
     try:
-        last = _reference(wh, model, mid, now, [level])
+        frame = _reference(wh, model, mid, now, [level])
     except QueryError:
-        return []
-    ref = {n: float(v) for n, v in zip(last[level], last[mid]) if n is not None and v == v}
-    kids_of = nodes[nodes["level"] == level]
-    parent_col = "department" if level == "team" else None
-    out = []
-    for parent, (value, reserve) in parents.items():
-        kids = (kids_of["node_id"] if parent_col is None
-                else kids_of.loc[kids_of[parent_col] == parent, "node_id"]).tolist()
-        weights = {k: ref.get(k, 0.0) for k in kids}
-        if not kids or not sum(weights.values()):
-            continue
-        for k, v in allocate(float(value), weights, reserve=reserve).items():
-            out.append(Target(mid, k, now.year, v, node_level=level,
-                              method="cascade:proportional"))
-    return out
+        return {}
+    return {str(n): float(v) for n, v in zip(frame[level], frame[mid])
+            if n is not None and v == v and v > 0}
+
+
+def _split(value: float, reserve: float, weights: dict[str, float]) -> dict[str, float]:
+    """`value` − `reserve` over `weights`' nodes in proportion, exactly (`allocate`)."""
+    return allocate(float(value), weights, reserve=reserve) if weights else {}
 
 
 def _phase(wh, model, mid: str, year: int) -> None:
