@@ -24,8 +24,9 @@ from dash import dcc, html
 from cockpit import data
 from cockpit.figures import graph_config, hourly_today_vs_baseline, palette, trend_figure
 from cockpit.figures.theme import theme_layout
-from cockpit.formatting import fmt_delta, fmt_number, tone_of, to_float
+from cockpit.formatting import fmt_delta, fmt_number, to_float
 from cockpit.i18n import t
+from cockpit.target_views import tone as target_tone
 
 log = logging.getLogger("wallboard")
 
@@ -51,16 +52,16 @@ DASH = "—"
 # -- the organisation ----------------------------------------------------------------------
 
 def campuses() -> list[dict]:
-    """dim_campus rows (id, name, type, lat, lon), cached per data version."""
+    """dim_campus rows (id, name, type, city, lat, lon), cached per data version."""
     memo = data._state.setdefault("wallboard_campuses", {})
     key = data.data_version()
     if key not in memo:
         rows = data.warehouse().query_rows(
-            "SELECT campus_id, campus_name, campus_type, latitude, longitude FROM dim_campus "
-            "ORDER BY campus_id")
+            "SELECT campus_id, campus_name, campus_type, city, latitude, longitude "
+            "FROM dim_campus ORDER BY campus_id")
         memo.clear()
-        memo[key] = [{"id": r[0], "name": r[1], "type": r[2], "lat": r[3], "lon": r[4]}
-                     for r in rows]
+        memo[key] = [{"id": r[0], "name": r[1], "type": r[2], "city": r[3], "lat": r[4],
+                      "lon": r[5]} for r in rows]
     return memo[key]
 
 
@@ -88,6 +89,15 @@ def short_name(name: str) -> str:
         if 0 < i < len(name) - len(cut) and name.endswith("院区"):
             return name[i + len(cut):]
     return name
+
+
+def site_label(c: dict) -> str:
+    """On the network: a campus by its short name, an alliance member by its city (重庆, 拉萨:
+    what the command centre calls them; the full name is long for a big-screen label)."""
+    if c["type"] == "alliance" and c.get("city"):
+        city = str(c["city"])
+        return city[:-1] if len(city) > 2 and city.endswith("市") else city
+    return short_name(c["name"])
 
 
 def known(ids):
@@ -237,21 +247,63 @@ def hourly_figure(campus, now, width, height) -> go.Figure:
     return fig
 
 
-def compress(lat0, lon0, lat, lon, power=0.3):
-    """Schematic position: direction from the main campus kept, distance compressed
-    (d^power), so a campus 25 km away and a member 500 km away both read."""
+#: schematic network: ring radius of the nearest site and the step per farther site, and the
+#: smallest angle kept between two sites (so their labels never sit on each other)
+RING0, RING_STEP, MIN_GAP = 1.0, 0.55, math.radians(38)
+
+
+def bearing_and_distance(lat0, lon0, lat, lon) -> tuple[float, float]:
     dx = (lon - lon0) * math.cos(math.radians(lat0))
     dy = lat - lat0
-    d = math.hypot(dx, dy)
-    if d == 0:
-        return 0.0, 0.0
-    s = d ** power / d
-    return dx * s, dy * s
+    return math.atan2(dy, dx), math.hypot(dx, dy)
+
+
+def spread(angles: list[float], gap: float = MIN_GAP, rounds: int = 60) -> list[float]:
+    """Push angles apart until neighbours (around the circle) are at least `gap` apart, moving
+    each as little as possible; the order around the circle is kept."""
+    n = len(angles)
+    if n < 2 or n * gap > 2 * math.pi:
+        return list(angles)
+    order = sorted(range(n), key=lambda i: angles[i])
+    a = [angles[i] for i in order]
+    for _ in range(rounds):
+        moved = False
+        for k in range(n):
+            j = (k + 1) % n
+            diff = (a[j] - a[k]) % (2 * math.pi) if n > 1 else 2 * math.pi
+            if diff < gap - 1e-9:
+                push = (gap - diff) / 2
+                a[k] -= push
+                a[j] += push
+                moved = True
+        if not moved:
+            break
+    out = [0.0] * n
+    for pos, i in enumerate(order):
+        out[i] = a[pos]
+    return out
+
+
+def schematic(rows: list[dict], main: dict) -> dict[str, tuple[float, float]]:
+    """Schematic positions: the main campus in the middle; every other site in its true
+    direction from it (bearing from latitude and longitude), on a ring by how far it is (the
+    nearest innermost; a campus 25 km away and a member 1,200 km away both read), spread so
+    no two sit in the same direction."""
+    others = [c for c in rows if c["id"] != main["id"]]
+    geo = {c["id"]: bearing_and_distance(main["lat"], main["lon"], c["lat"], c["lon"])
+           for c in others}
+    by_distance = sorted(others, key=lambda c: geo[c["id"]][1])
+    radius = {c["id"]: RING0 + RING_STEP * i for i, c in enumerate(by_distance)}
+    angles = spread([geo[c["id"]][0] for c in others])
+    pos = {main["id"]: (0.0, 0.0)}
+    for c, th in zip(others, angles):
+        pos[c["id"]] = (radius[c["id"]] * math.cos(th), radius[c["id"]] * math.sin(th))
+    return pos
 
 
 def network_figure(campus, now, width, height, font=20) -> go.Figure:
     """Campuses and alliance members as a schematic network: positioned from their latitude
-    and longitude (distances compressed), lines from the main campus, marker area by today's
+    and longitude (rings by distance, `schematic`), lines from the main campus, marker area by today's
     visits. No basemap, no borders."""
     rows = [c for c in campuses() if c["lat"] is not None and c["lon"] is not None]
     if not rows:
@@ -263,7 +315,12 @@ def network_figure(campus, now, width, height, font=20) -> go.Figure:
     if "campus" in visits.columns:
         by.update({r["campus"]: to_float(r["opd_ed_visits"]) for _, r in visits.iterrows()})
     main = next((c for c in rows if c["type"] == "main"), rows[0])
-    pos = {c["id"]: compress(main["lat"], main["lon"], c["lat"], c["lon"]) for c in rows}
+    pos = schematic(rows, main)
+    # the main campus's label away from its nearest neighbour (usually the branch campus)
+    near = min((c for c in rows if c["id"] != main["id"]), default=None,
+               key=lambda c: math.hypot(*pos[c["id"]]))
+    main_label = "top center" if near is not None and pos[near["id"]][1] < 0 else \
+        "bottom center"
     colour = {"main": P["primary"], "branch": P["series"][1], "alliance": P["highlight"]}
     traces = []
     for c in rows:
@@ -282,14 +339,17 @@ def network_figure(campus, now, width, height, font=20) -> go.Figure:
             continue
         vals = [by.get(c["id"]) for c in group]
         sizes = [34 + 40 * math.sqrt((v or 0) / top) for v in vals]
-        text = [f"<b>{short_name(c['name'])}</b><br>"
+        text = [f"<b>{site_label(c)}</b><br>"
                 f"{fmt_number(v, 'integer', 'zh') if v is not None else DASH} 人次"
                 for c, v in zip(group, vals)]
         dim = [0.35 if campus and c["id"] != campus else 1.0 for c in group]
+        # labels outward: left of a site west of the middle, right of one east of it
+        where_text = [main_label if c["id"] == main["id"] else
+                      "middle left" if pos[c["id"]][0] < -1e-9 else "middle right" for c in group]
         traces.append({"type": "scatter", "x": [pos[c["id"]][0] for c in group],
                        "y": [pos[c["id"]][1] for c in group], "mode": "markers+text",
-                       "name": TYPE_LABEL[kind], "text": text,
-                       "textposition": "middle left" if kind == "main" else "middle right",
+                       "name": TYPE_LABEL[kind], "text": text, "textposition": where_text,
+                       "cliponaxis": False,  # a label may reach into the margin
                        "textfont": {"size": font, "color": P["text"]},
                        "marker": {"size": sizes, "color": colour[kind], "opacity": dim,
                                   "line": {"color": "#ffffff", "width": 2}},
@@ -298,13 +358,13 @@ def network_figure(campus, now, width, height, font=20) -> go.Figure:
     ys = [p[1] for p in pos.values()]
     span = max(max(xs) - min(xs), max(ys) - min(ys), 0.5)
     layout = theme_layout(THEME)
-    layout.update(
-        xaxis={"visible": False, "range": [min(xs) - span * 0.6, max(xs) + span * 1.1]},
-        yaxis={"visible": False, "range": [min(ys) - span * 0.2, max(ys) + span * 0.2],
+    layout.update(  # room for the outward labels on both sides
+        xaxis={"visible": False, "range": [min(xs) - span * 0.4, max(xs) + span * 0.4]},
+        yaxis={"visible": False, "range": [min(ys) - span * 0.25, max(ys) + span * 0.35],
                "scaleanchor": "x", "scaleratio": 1},
         showlegend=True,
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-        annotations=[{"text": "示意图：方位按经纬度，距离经压缩，非地图", "xref": "paper",
+        annotations=[{"text": "示意图：方位按经纬度，由近及远，非地图", "xref": "paper",
                       "yref": "paper", "x": 1, "y": 0, "xanchor": "right", "yanchor": "bottom",
                       "showarrow": False, "font": {"size": font - 4, "color": P["muted"]}}])
     fig = go.Figure(data=traces, layout=layout)
@@ -407,9 +467,8 @@ def targets_panel(campus, now) -> html.Div:
                                   html.Span("目标未下达", className="wb-target-none")],
                                  className="wb-target-row"))
             continue
-        # an attainment score is higher-is-better whatever the metric's direction (a shorter
-        # ALOS than its target scores above 1; inside a band scores exactly 1)
-        tone = "good" if att >= 1.0 else tone_of(att - 1.0, "up")
+        # a score, higher-is-better whatever the metric's direction; the targets page's bands
+        tone = target_tone(att)
         rows.append(html.Div([
             html.Span(label, className="wb-target-name"),
             html.Span(html.Span(className=f"wb-target-fill tone-{tone}",

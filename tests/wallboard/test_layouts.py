@@ -171,3 +171,24 @@ def test_scheduled_surgeries_is_the_whole_days_schedule_and_scoped(lay):
         assert not layouts.scheduled_surgeries(None, now)  # nothing in scope: 0 or none
     finally:
         set_current(User("director", "leader"))
+
+
+def test_schematic_keeps_directions_and_separates_sites():
+    """Sites in nearly the same direction (Chongqing and Guizhou from Chengdu) are spread at
+    least MIN_GAP apart, keep their order around the circle, and sit on rings by distance."""
+    import math
+
+    from wallboard.layouts import MIN_GAP, schematic, spread
+
+    rows = [dict(id="M", lat=30.66, lon=104.06), dict(id="B", lat=30.57, lon=104.07),
+            dict(id="CQ", lat=29.56, lon=106.55), dict(id="GZ", lat=29.40, lon=106.70),
+            dict(id="YN", lat=25.04, lon=102.71), dict(id="XZ", lat=29.65, lon=91.13)]
+    pos = schematic(rows, rows[0])
+    assert pos["M"] == (0.0, 0.0)
+    radius = {k: math.hypot(*v) for k, v in pos.items()}
+    assert radius["B"] < radius["CQ"] < radius["GZ"] < radius["YN"] < radius["XZ"]
+    assert pos["XZ"][0] < 0 < pos["CQ"][0] and pos["YN"][1] < 0      # west, east, south
+    angles = sorted(math.atan2(y, x) for k, (x, y) in pos.items() if k != "M")
+    gaps = [(b - a) % (2 * math.pi) for a, b in zip(angles, angles[1:] + angles[:1])]
+    assert min(gaps) >= MIN_GAP - 1e-6
+    assert spread([0.0, 0.01]) != [0.0, 0.01] and spread([0.0, math.pi]) == [0.0, math.pi]
