@@ -109,7 +109,7 @@ def run(spec: QuerySpec, *, wh=None, model=None, use_mvs: bool = True) -> Result
     for token in spec.metrics:
         if out is not None and token in out.columns:
             continue
-        col = _compute(wh, model, spec, token, result, use_mvs)
+        col = _compute(wh, model, spec, token, result, use_mvs, plain=out)
         col = col.rename(columns={"_value": token})
         out = col if out is None else out.merge(col, on=keys, how="outer")
     for token in spec.metrics:  # a row another metric brought: counts and sums are 0 there
@@ -147,13 +147,20 @@ def _resolve(model, token: str) -> tuple[str, str | None, int | None]:
     return mid, transform, None
 
 
-def _compute(wh, model, spec: QuerySpec, token: str, result: Result, use_mvs) -> pd.DataFrame:
+def _compute(wh, model, spec: QuerySpec, token: str, result: Result, use_mvs,
+             plain: pd.DataFrame | None = None) -> pd.DataFrame:
     base, transform, days = _resolve(model, token)
     if transform in ("target", "target_to_date", "attainment", "gap"):
         from .targets_read import target_frame
 
-        return target_frame(wh, model, spec, base, transform, lambda: _values(
-            wh, model, spec, base, spec.start, spec.end, result, use_mvs, token))
+        keys = ["_bucket"] + list(spec.by)
+
+        def actual() -> pd.DataFrame:  # the metric's own values, from this query when asked
+            if plain is not None and base in plain.columns:
+                return plain[keys + [base]].rename(columns={base: "_value"})
+            return _values(wh, model, spec, base, spec.start, spec.end, result, use_mvs, token)
+
+        return target_frame(wh, model, spec, base, transform, actual)
     if transform in _PERIOD_OF:
         return _cumulative(wh, model, spec, base, _PERIOD_OF[transform], result, use_mvs)
     if transform == "rolling":

@@ -43,6 +43,7 @@ Display caps scores to 0 … 120 % (`display`).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import numpy as np
 import pandas as pd
@@ -341,18 +342,14 @@ def target_frame(wh, model, spec, metric_id: str, transform: str, actual_fn) -> 
     if spec.grain == "hour":
         raise QueryError(f"{metric_id}:{transform}: targets are phased to days; use --grain day "
                          "or coarser")
-    nodes = org_nodes(wh)
-    level, sel = _level_and_nodes(spec, nodes)
     cls = target_class(model, metric_id)
     metric = model.metrics[metric_id]
     actual = actual_fn()
     keys = ["_bucket"] + list(spec.by)
     buckets = list(dict.fromkeys(actual["_bucket"])) or [0]
     years = sorted({y for bk in buckets for y, _, _ in _ranges(spec, bk)})
-    recs = records(wh, metric_id, years)
-    phase = phasing(wh, metric_id, years)
-    trees = {y: TargetTree(nodes, recs[recs["year"] == y], phase[phase["year"] == y], y, cls)
-             for y in years}
+    nodes, trees = _trees(wh, metric_id, tuple(years), cls)
+    level, sel = _level_and_nodes(spec, nodes)
     groups = (sel.groupby(list(spec.by), dropna=False, sort=True) if spec.by
               else [((), sel)])
     out = []
@@ -386,6 +383,41 @@ def target_frame(wh, model, spec, metric_id: str, transform: str, actual_fn) -> 
             hi = hi.fillna(metric.band[1])
         merged["_value"] = scores(act, merged["to_date"], direction, lo, hi)
     return merged[keys + ["_value"]]
+
+
+_MEMO: dict = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def _stamp(wh) -> tuple:
+    """Changes whenever the organisation (a load) or the targets (a version, its phasing)
+    change: the key of the memo below."""
+    out = [getattr(wh, "location", "")]
+    for table, sql in (("_loads", "SELECT coalesce(max(load_id), 0) FROM _loads"),
+                       (VERSIONS, f"SELECT count(*) FROM {VERSIONS}"),
+                       (PHASING, f"SELECT count(*) FROM {PHASING}")):
+        out.append(wh.scalar(sql) if wh.table_exists(table) else 0)
+    return tuple(out)
+
+
+def _trees(wh, metric_id: str, years: tuple, cls: str):
+    """(organisation nodes, {year: TargetTree}) of a metric, memoised per `_stamp` (a page
+    asks the same trees for many tiles; building them reads three tables)."""
+    key = (_stamp(wh), metric_id, years, cls)
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+    if hit is not None:
+        return hit
+    nodes = org_nodes(wh)
+    recs = records(wh, metric_id, list(years))
+    phase = phasing(wh, metric_id, list(years))
+    trees = {y: TargetTree(nodes, recs[recs["year"] == y], phase[phase["year"] == y], y, cls)
+             for y in years}
+    with _MEMO_LOCK:
+        if len(_MEMO) > 256:
+            _MEMO.clear()
+        _MEMO[key] = (nodes, trees)
+    return nodes, trees
 
 
 def _row_targets(trees, spec, cls, level, node_ids, bucket) -> dict:

@@ -225,15 +225,12 @@ def card_band(mid: str):
     return list(m.band)
 
 
-def targets(ids, dept, start, end) -> dict:
-    """The tiles' phased targets for the period (`:target_to_date`); None where none is set."""
-    try:
-        frame = data.q([f"{m}:target_to_date" for m in ids], start=start, end=end,
-                       where={"department": [dept]})
-    except Exception:  # QueryError: a metric that takes no target
-        log.exception("department targets")
-        return {}
-    return {m: first(frame, f"{m}:target_to_date") for m in ids}
+def targeted(ids, dept, year: int) -> list[str]:
+    """The metrics among `ids` with a target on the department or its teams in `year`."""
+    from metrics.targets_read import metrics_with_targets
+
+    have = set(metrics_with_targets(data.warehouse(), year, [dept, *teams_of(dept)]))
+    return [m for m in ids if m in have]
 
 
 # -- layout ----------------------------------------------------------------------------------
@@ -297,9 +294,12 @@ def render_kpis(search):
     start, end = view.range()
     cmp = view.compare
     try:
-        frame = data.q(ids + [f"{m}:{cmp}" for m in ids], start=start, end=end,
+        # values, 同比/环比 and the phased targets in one query (the targets reuse the values)
+        goal_ids = targeted(ids, dept, end.year)
+        frame = data.q(ids + [f"{m}:{cmp}" for m in ids] +
+                       [f"{m}:target_to_date" for m in goal_ids], start=start, end=end,
                        where={"department": [dept]})
-        goals = targets(ids, dept, start, end)
+        goals = {m: first(frame, f"{m}:target_to_date") for m in goal_ids}
         model = data.model()
         label = t("compare.yoy" if cmp == "yoy" else "compare.pop", lang)
         cards = []
