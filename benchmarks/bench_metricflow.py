@@ -516,8 +516,8 @@ def reading(res: dict) -> list[str]:
         "with days × rows. Ours aggregates first (visits → month × department, from the "
         "materialization or from `fact_visit`) and then accumulates the months.",
         "- Not the same work, then: the product's materializations are part of its design "
-        "(MetricFlow has no equivalent unless each rollup is modelled as its own semantic "
-        "model); the base-tables line removes that advantage and the ratio stays large "
+        "(MetricFlow, as run here, has none unless each rollup is modelled as a semantic "
+        "model of its own); the base-tables line removes that advantage and the ratio stays large "
         "because of the YTD's SQL. The ratio holds for this query on this data, not in "
         "general.", ""]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 from sqlglot import exp
 
@@ -234,10 +235,7 @@ def _fill(frame, model, spec: QuerySpec, measure_names, start, end) -> pd.DataFr
         else:
             spine = pd.DataFrame({"_bucket": buckets(start, last, spec.grain) if last >= start
                                   else []})
-        if spec.by:
-            combos = frame[list(spec.by)].drop_duplicates()
-            spine = spine.merge(combos, how="cross")
-        frame = spine.merge(frame, on=["_bucket"] + list(spec.by), how="left")
+        frame = _grid(spine["_bucket"], frame, list(spec.by))
     elif not spec.by and frame.empty:
         frame = pd.DataFrame({"_bucket": [0]})
     for name in measure_names:
@@ -247,6 +245,47 @@ def _fill(frame, model, spec: QuerySpec, measure_names, start, end) -> pd.DataFr
         if m.agg in _ADDITIVE + ("count_distinct", "open_count"):
             frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0)
     return frame
+
+
+def _grid(spine: pd.Series, frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Every bucket of `spine` × every `by` combination found in `frame` (in order of first
+    appearance), with `frame`'s values where it has the row and nulls elsewhere; rows outside
+    the spine are dropped. The same as a cross join of the spine and the combinations left-
+    joined to `frame`, placed by integer codes instead of two pandas merges (~10× faster)."""
+    spine = pd.Index(spine)
+    nb = len(spine)
+    pos_b = spine.get_indexer(frame["_bucket"]) if len(frame) else np.array([], dtype="int64")
+    if by:
+        codes = np.zeros(len(frame), dtype="int64")
+        for col in by:  # one code per combination, in order of first appearance
+            c, u = pd.factorize(frame[col], use_na_sentinel=False)
+            codes = codes * max(len(u), 1) + c
+        combo, _ = pd.factorize(codes)
+        nc = int(combo.max()) + 1 if len(combo) else 0
+        first = np.unique(combo, return_index=True)[1] if len(combo) else np.array([], "int64")
+    else:
+        combo, nc, first = np.zeros(len(frame), dtype="int64"), 1, np.array([0])
+    keep = pos_b >= 0
+    slot = pos_b[keep] * nc + combo[keep]
+    out = {"_bucket": np.repeat(spine.to_numpy(dtype=object) if spine.dtype == object
+                                else spine.to_numpy(), nc)}
+    for col in by:
+        vals = frame[col].to_numpy(dtype=object)[first]
+        out[col] = np.tile(vals, nb)
+    n = nb * nc
+    rows = np.flatnonzero(keep)
+    for col in frame.columns:
+        if col == "_bucket" or col in by:
+            continue
+        src = frame[col]
+        if pd.api.types.is_numeric_dtype(src) and not pd.api.types.is_bool_dtype(src):
+            arr = np.full(n, np.nan)
+            arr[slot] = src.to_numpy(dtype="float64", na_value=np.nan)[rows]
+        else:
+            arr = np.full(n, None, dtype=object)
+            arr[slot] = src.to_numpy(dtype=object)[rows]
+        out[col] = arr
+    return pd.DataFrame(out)
 
 
 def snapshot_days(wh, model, spec: QuerySpec, fact, start, end) -> pd.DataFrame:
