@@ -55,6 +55,11 @@ from . import sqlbuild as sb
 from .dialects import render
 
 TARGETS, VERSIONS, PHASING = "_targets", "_target_versions", "_target_phasing"
+#: one row, `n`, incremented by every write of targets or phasing (`targets.store`)
+GENERATION = "_target_generation"
+#: memoised organisation trees and target trees, keyed by `_stamp` (see there)
+_MEMO: dict = {}
+_MEMO_LOCK = threading.Lock()
 LEVELS = ("hospital", "campus", "department", "team")
 HOSPITAL = "hospital"  # node_id of the hospital node
 COMPONENTS = ("value", "numerator", "denominator")
@@ -132,7 +137,19 @@ def target_class(model, metric_id: str) -> str:
 
 def org_nodes(wh) -> pd.DataFrame:
     """Every node of the organisation tree: level, node_id, parent_level, parent_id and the
-    node's campus, department, discipline and team (null above its own level)."""
+    node's campus, department, discipline and team (null above its own level). Memoised per
+    load (the organisation changes only with a load); do not modify the frame."""
+    key = ("org", _stamp(wh)[:2])
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+    if hit is None:
+        hit = _org_nodes(wh)
+        with _MEMO_LOCK:
+            _MEMO[key] = hit
+    return hit
+
+
+def _org_nodes(wh) -> pd.DataFrame:
     depts = wh.query_df(render(exp.select("dept_id", "campus_id", "discipline")
                                .from_("dim_department"), wh.dialect))
     teams = wh.query_df(render(exp.select("team_id", "dept_id").from_("dim_team"), wh.dialect))
@@ -339,11 +356,17 @@ def _ranges(spec, bucket) -> list[tuple[int, dt.date, dt.date]]:
 def target_frame(wh, model, spec, metric_id: str, transform: str, actual_fn) -> pd.DataFrame:
     """The `_bucket`, `by` …, `_value` frame of `metric_id:transform` (module doc).
     `actual_fn()` gives the metric's own values on the same rows."""
+    table = target_table(wh, model, spec, metric_id, actual_fn, transform)
+    return pick(table, model, metric_id, transform, ["_bucket"] + list(spec.by))
+
+
+def target_table(wh, model, spec, metric_id: str, actual_fn, what: str = "target"):
+    """Every row's actual (`_value`), annual `target`, phased `to_date` and band `lo`/`hi`:
+    what each transform is computed from (`pick`), built once for all of them."""
     if spec.grain == "hour":
-        raise QueryError(f"{metric_id}:{transform}: targets are phased to days; use --grain day "
+        raise QueryError(f"{metric_id}:{what}: targets are phased to days; use --grain day "
                          "or coarser")
     cls = target_class(model, metric_id)
-    metric = model.metrics[metric_id]
     actual = actual_fn()
     keys = ["_bucket"] + list(spec.by)
     buckets = list(dict.fromkeys(actual["_bucket"])) or [0]
@@ -355,16 +378,24 @@ def target_frame(wh, model, spec, metric_id: str, transform: str, actual_fn) -> 
     out = []
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
+        ids = list(g["node_id"])
         for bk in buckets:
             row = dict(zip(keys, (bk,) + key))
-            row.update(_row_targets(trees, spec, cls, level, list(g["node_id"]), bk))
+            row.update(_row_targets(trees, spec, cls, level, ids, bk))
             out.append(row)
     tf = pd.DataFrame(out, columns=keys + ["target", "to_date", "lo", "hi"])
     for d in spec.by:
         tf[d] = tf[d].astype("object")
         actual[d] = actual[d].astype("object")
-    merged = actual.merge(tf, on=keys, how="outer") if len(tf) else actual.assign(
+    return actual.merge(tf, on=keys, how="outer") if len(tf) else actual.assign(
         target=np.nan, to_date=np.nan, lo=np.nan, hi=np.nan)
+
+
+def pick(table: pd.DataFrame, model, metric_id: str, transform: str, keys) -> pd.DataFrame:
+    """One transform's `_value` from a `target_table`."""
+    cls = target_class(model, metric_id)
+    metric = model.metrics[metric_id]
+    merged = table.copy()
     act = merged["_value"].astype("float64")
     if cls == "sum":
         act = act.fillna(0.0)
@@ -382,22 +413,22 @@ def target_frame(wh, model, spec, metric_id: str, transform: str, actual_fn) -> 
             lo = lo.fillna(metric.band[0])
             hi = hi.fillna(metric.band[1])
         merged["_value"] = scores(act, merged["to_date"], direction, lo, hi)
-    return merged[keys + ["_value"]]
-
-
-_MEMO: dict = {}
-_MEMO_LOCK = threading.Lock()
+    return merged[list(keys) + ["_value"]]
 
 
 def _stamp(wh) -> tuple:
-    """Changes whenever the organisation (a load) or the targets (a version, its phasing)
-    change: the key of the memo below."""
-    out = [getattr(wh, "location", "")]
-    for table, sql in (("_loads", "SELECT coalesce(max(load_id), 0) FROM _loads"),
-                       (VERSIONS, f"SELECT count(*) FROM {VERSIONS}"),
-                       (PHASING, f"SELECT count(*) FROM {PHASING}")):
-        out.append(wh.scalar(sql) if wh.table_exists(table) else 0)
-    return tuple(out)
+    """(warehouse, last load, target generation): changes whenever the organisation (a load)
+    or the targets (a version, a phasing: `targets.store` counts every write in
+    `_target_generation`) change. The key of the memos below; two small queries."""
+    names = ("_loads", GENERATION, VERSIONS)
+    have = {r[0] for r in wh.query_rows(
+        "SELECT table_name FROM information_schema.tables WHERE table_name IN (?, ?, ?)",
+        list(names))}
+    loads = "(SELECT coalesce(max(load_id), 0) FROM _loads)" if "_loads" in have else "0"
+    gen = (f"(SELECT coalesce(max(n), 0) FROM {GENERATION})" if GENERATION in have else
+           f"(SELECT count(*) FROM {VERSIONS})" if VERSIONS in have else "0")
+    row = wh.query_rows(f"SELECT {loads}, {gen}")[0]
+    return (getattr(wh, "location", ""), row[0], row[1])
 
 
 def _trees(wh, metric_id: str, years: tuple, cls: str):

@@ -26,7 +26,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from metrics.targets_read import display, org_nodes, scores, target_class, target_frame
+from metrics.targets_read import (display, org_nodes, pick, scores, target_class,
+                                  target_table)
 
 from .store import check_view, visible_nodes
 
@@ -36,7 +37,8 @@ TOLERANCE = 0.05
 def progress(wh, metric_id: str, year: int, as_of: dt.datetime, level: str = "department",
              parent: str | None = None, user=None, model=None,
              tolerance: float = TOLERANCE) -> pd.DataFrame:
-    """One row per node at `level` (under `parent` when given) that the user may see."""
+    """One row per node at `level` (under `parent` when given; `parent` may be a node of
+    `level` itself: its own row) that the user may see."""
     from metrics.registry import load_model
     from metrics.service import make_spec, query
     from warehouse.errors import QueryError
@@ -61,9 +63,10 @@ def progress(wh, metric_id: str, year: int, as_of: dt.datetime, level: str = "de
     except QueryError:  # the metric's fact lacks this level (revenue by team): no actual
         actual = pd.DataFrame(columns=by + [metric_id])
     actual = actual.rename(columns={metric_id: "_value"}).assign(_bucket=0)
+    table = target_table(wh, model, spec, metric_id, lambda: actual.copy())
     out = None
     for tr in ("target", "target_to_date", "attainment"):
-        f = target_frame(wh, model, spec, metric_id, tr, lambda: actual.copy())
+        f = pick(table, model, metric_id, tr, ["_bucket", *by])
         f = f.rename(columns={"_value": tr}).drop(columns="_bucket")
         if out is None:
             out = f

@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from metrics.targets_read import (COMPONENTS, HOSPITAL, LEVELS, PHASING, RECORD_COLUMNS,
-                                  TARGETS, VERSIONS, current_versions, org_nodes, records)
+from metrics.targets_read import (COMPONENTS, GENERATION, HOSPITAL, LEVELS, PHASING,
+                                  RECORD_COLUMNS, TARGETS, VERSIONS, current_versions,
+                                  org_nodes, records)
 from warehouse.errors import AccessDenied, CockpitError
 
 AUDIT = "_target_audit"
@@ -45,7 +46,15 @@ _DDL = (
     "node_level VARCHAR, node_id VARCHAR, year INTEGER, day DATE, weight DOUBLE, source VARCHAR)",
     f"CREATE TABLE IF NOT EXISTS {AUDIT} (ts TIMESTAMP, username VARCHAR, action VARCHAR, "
     "detail VARCHAR, allowed BOOLEAN)",
+    f"CREATE TABLE IF NOT EXISTS {GENERATION} (n BIGINT)",
 )
+
+
+def _bump(tx) -> None:
+    """Count a write of targets or phasing (readers key their memos on it), inside the
+    writing transaction."""
+    tx.execute(f"DELETE FROM {GENERATION} WHERE n < (SELECT max(n) FROM {GENERATION})")
+    tx.execute(f"INSERT INTO {GENERATION} SELECT coalesce(max(n), 0) + 1 FROM {GENERATION}")
 
 
 class TargetError(CockpitError):
@@ -276,6 +285,7 @@ def write_version(wh, metric_id: str, year: int, changes: list[Target], action: 
         tx.execute(f"INSERT INTO {VERSIONS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    [metric_id, int(year), version, action, author, ts, note,
                     json.dumps(params or {}, ensure_ascii=False, default=str)])
+        _bump(tx)
     audit(wh, f"target_{action}", f"{metric_id} {year} v{version} ({len(changes)} records)", user)
     return version
 
@@ -337,6 +347,7 @@ def replace_phasing(wh, metric_id: str, year: int, frame: pd.DataFrame) -> None:
             tx.execute(f"INSERT INTO {PHASING} SELECT * FROM _phasing_new")
         finally:
             tx.unregister("_phasing_new")
+        _bump(tx)
 
 
 __all__ = ["Target", "TargetError", "set_target", "write_version", "current", "history",

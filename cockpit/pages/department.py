@@ -335,8 +335,7 @@ def target_rows(dept: str, lang: str) -> tuple[list, float | None]:
     rows, elapsed = [], None
     for mid in mids:
         m = model.metrics[mid]
-        d = progress(wh, mid, now.year, now, "department", user=user, model=model)
-        d = d[d["node_id"] == dept]
+        d = progress(wh, mid, now.year, now, "department", dept, user=user, model=model)
         tm = progress(wh, mid, now.year, now, "team", dept, user=user, model=model) \
             if teams else d.iloc[0:0]
         tm = tm[tm["target"].notna()]
