@@ -197,6 +197,49 @@ def capture(url: str, user: str, password: str, out: str, paths: list[str]) -> N
     print("wrote", out)
 
 
+# -- 2b. first meaningful paint -----------------------------------------------------------------
+#: per page, the element whose text is the page's first meaningful content (a number or row)
+PAINT = {"/": "#overview-live .kpi-value", "/department": "#department-kpis .kpi-value",
+         "/drg": ".kpi-card[id^='drg-kpi-'] .kpi-value", "/theme/visits": ".kpi-card .kpi-value",
+         "/targets": "#targets-tree-panel td", "/catalog": "#catalog-table td"}
+
+
+def paint(url: str, user: str, password: str, runs: int, out_json: str) -> None:
+    """Navigation start → the page's first meaningful content painted (the selector in PAINT
+    has text), in a fresh browser page per run, after login; the result cache is whatever
+    the server has (run it twice: the first pass is cold)."""
+    from playwright.sync_api import sync_playwright
+
+    res = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--no-sandbox"])
+        ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+        page = ctx.new_page()
+        page.goto(url + "/login")
+        page.fill("#username", user)
+        page.fill("#password", password)
+        page.press("#password", "Enter")
+        page.wait_for_url(lambda u: "/login" not in u)
+        for path, sel in PAINT.items():
+            times = []
+            for _ in range(runs):
+                pg = ctx.new_page()
+                t = time.perf_counter()
+                pg.goto(url + path, wait_until="commit")
+                pg.wait_for_function(
+                    "s => { const e = document.querySelector(s); "
+                    "return e && e.innerText.trim().length > 0; }", arg=sel, timeout=120_000)
+                times.append((time.perf_counter() - t) * 1000)
+                pg.close()
+            res[path] = dict(runs=runs, first=times[0], p50=pct(times, 50), max=max(times),
+                             load=load())
+            print(path, {k: round(v, 1) if isinstance(v, float) else v
+                         for k, v in res[path].items()}, flush=True)
+        browser.close()
+    Path(out_json).write_text(json.dumps(res, indent=1))
+
+
 # -- 3. load ---------------------------------------------------------------------------------
 def _session(url, user, password):
     import requests
@@ -286,6 +329,12 @@ def main() -> None:
     a2.add_argument("--password", default="bench")
     a2.add_argument("--out", default="/tmp/bench/callbacks.json")
     a2.add_argument("--paths", nargs="*", default=None)
+    a4 = sub.add_parser("paint")
+    a4.add_argument("--url", required=True)
+    a4.add_argument("--user", default="bench")
+    a4.add_argument("--password", default="bench")
+    a4.add_argument("--runs", type=int, default=5)
+    a4.add_argument("--json", default="/tmp/bench/server_paint.json")
     a3 = sub.add_parser("load")
     a3.add_argument("--url", required=True)
     a3.add_argument("--user", default="bench")
@@ -306,6 +355,8 @@ def main() -> None:
             paths = ["/", "/department", "/drg", "/catalog", "/targets", "/health-page"] + [
                 f"/theme/{t}" for t in themes]
         capture(a.url, a.user, a.password, a.out, paths)
+    elif a.cmd == "paint":
+        paint(a.url, a.user, a.password, a.runs, a.json)
     else:
         load_test(a.url, a.user, a.password, a.bodies, a.users, a.seconds, a.json)
 
