@@ -28,11 +28,11 @@ from metrics.targets_read import HOSPITAL, org_nodes
 from .cascade import allocate
 from .store import Target, write_version
 
-#: metric → growth over last year's actual (hospital), reserve share kept at hospital level
+#: metric → (growth over the reference, share of the hospital target kept as 院级预留)
 ADDITIVE = {"medical_revenue": (1.08, 0.02), "discharges": (1.05, 0.0),
             "opd_ed_visits": (1.04, 0.0), "discharge_surgeries": (1.06, 0.0),
             "surgeries_all": (1.06, 0.0)}
-#: ratio metric → factor on last year's value (lower-is-better metrics get a factor < 1)
+#: ratio metric → factor on the reference value (a lower-is-better metric gets one < 1)
 RATIOS = {"alos": 0.97, "grade4_share": 1.05, "bed_occupancy_rate": 1.0}
 AUTHOR = "demo"
 
@@ -53,7 +53,7 @@ def _round(v: float, digits: int = 3) -> float:
     if not v:
         return 0.0
     q = digits - 1 - floor(log10(abs(v)))
-    return float(round(v, q)) if q > 0 else float(round(v, q))
+    return float(round(v, q))
 
 
 def seed(wh, now: dt.datetime, model=None) -> list[tuple[str, int]]:

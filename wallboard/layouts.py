@@ -270,7 +270,7 @@ def spread(angles: list[float], gap: float = MIN_GAP, rounds: int = 60) -> list[
         moved = False
         for k in range(n):
             j = (k + 1) % n
-            diff = (a[j] - a[k]) % (2 * math.pi) if n > 1 else 2 * math.pi
+            diff = (a[j] - a[k]) % (2 * math.pi)
             if diff < gap - 1e-9:
                 push = (gap - diff) / 2
                 a[k] -= push
@@ -302,9 +302,9 @@ def schematic(rows: list[dict], main: dict) -> dict[str, tuple[float, float]]:
 
 
 def network_figure(campus, now, width, height, font=20) -> go.Figure:
-    """Campuses and alliance members as a schematic network: positioned from their latitude
-    and longitude (rings by distance, `schematic`), lines from the main campus, marker area by today's
-    visits. No basemap, no borders."""
+    """Campuses and alliance members as a schematic network (`schematic`: true directions,
+    rings by distance), lines from the main campus, marker area by today's visits. No
+    basemap, no borders."""
     rows = [c for c in campuses() if c["lat"] is not None and c["lon"] is not None]
     if not rows:
         return sized(go.Figure(layout=theme_layout(THEME)), width, height, font)

@@ -8,13 +8,13 @@ stands among departments of the same discipline across campuses.
   `metric`: the trend's metric.
 - KPI tiles against their bands and their targets: the tile's period's phased target
   (`:target_to_date`, 序时目标) beside the value of the same period; 目标未下达 without one.
+  Bands are hospital-wide typical ranges: they are shown for rates and efficiency indices,
+  not for counts (a department's volume has no hospital band) nor for case-mix-dependent
+  figures (ALOS, CMI, costs per case), which the discipline ranking judges instead.
 - 年度目标 panel: every metric with a target for the department or its teams this year, the
   department's row and its teams' rows (annual target, expected to date, actual, completion
-  bar, gap, landing), the same table as the targets page (`cockpit/target_views.py`), with a
-  link to the targets page for that metric. Bands are hospital-wide typical ranges:
-  they are shown for rates and efficiency indices, not for counts (a department's volume has
-  no hospital band) nor for case-mix-dependent figures (ALOS, CMI, costs per case), which the
-  discipline ranking judges instead.
+  bar, gap, landing), the same table as the targets page (`cockpit/target_views.py`); the
+  metric's name links to the targets page for that metric.
 - Ranking: departments of the same discipline on every campus (alliance members included,
   marked). A dept_head's queries are scoped to their own departments, so a ranking built from
   what they may see would rank them first of one: the panel says "ranking needs hospital-wide
@@ -70,7 +70,6 @@ LABELS = {
     "dp.target": ("序时目标 {value}", "Target to date {value}"),
     "dp.targets": ("{year}年目标进度", "{year} targets: progress"),
     "dp.targets_none": ("本科室{year}年尚未下达目标", "No {year} targets set for this department"),
-    "dp.targets_open": ("在目标页查看", "Open on the targets page"),
     "dp.targets_time": ("时间进度 {p}", "Time elapsed {p}"),
     "dp.error": ("查询出错：{msg}", "Query failed: {msg}"),
     "dp.lower_better": ("越低越好", "lower is better"),
