@@ -66,13 +66,17 @@ def signature(model, fact: Fact, mat: Materialization) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def build_sql(model, fact: Fact, mat: Materialization,
-              days: tuple[dt.date, dt.date] | None = None) -> exp.Select:
-    """The aggregate that fills a materialization (optionally only for a day range)."""
-    conds = []
-    if days:
-        conds = [exp.GTE(this=sb.col("_day"), expression=sb.literal(days[0])),
-                 exp.LTE(this=sb.col("_day"), expression=sb.literal(days[1]))]
+def _in_ranges(col: str, ranges) -> exp.Expression:
+    """`col` inside any of the (first, last) day ranges."""
+    return exp.or_(*[exp.and_(exp.GTE(this=sb.col(col), expression=sb.literal(a)),
+                              exp.LTE(this=sb.col(col), expression=sb.literal(b)))
+                     for a, b in ranges])
+
+
+def build_sql(model, fact: Fact, mat: Materialization, ranges=None) -> exp.Select:
+    """The aggregate that fills a materialization (optionally only for some day ranges:
+    [(first, last), …], read in one pass over the fact)."""
+    conds = [_in_ranges("_day", ranges)] if ranges else []
     src = exp.Subquery(this=sb.filtered(fact, model.settings, conds), alias="s")
     own = {m.name: m for m in fact.measures}
     comps = [(name, sb.component(own[name], model.settings)) for name in mat.measures]
@@ -181,14 +185,12 @@ def _full(wh, model, fact, mat, table: str) -> int:
 
 
 def _incremental(wh, model, fact, mat, table: str, months) -> int:
-    """Delete and re-insert the named month partitions, all in one transaction."""
+    """Delete and re-insert the named month partitions, all in one transaction and one
+    statement each: the fact's rows are computed once (its window functions span the whole
+    fact, so every pass over it costs a full scan), not once per month."""
     with wh.transaction() as cur:
-        for start, end in months:
-            cur.execute(render(exp.delete(table, where=exp.and_(
-                exp.GTE(this=sb.col("_bucket"), expression=sb.literal(start)),
-                exp.LTE(this=sb.col("_bucket"), expression=sb.literal(end)))), wh.dialect))
-            cur.execute(render(exp.insert(build_sql(model, fact, mat, (start, end)), table),
-                               wh.dialect))
+        cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", months)), wh.dialect))
+        cur.execute(render(exp.insert(build_sql(model, fact, mat, months), table), wh.dialect))
     return _count(wh, table)
 
 
