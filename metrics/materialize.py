@@ -119,7 +119,7 @@ def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
                                      else set()) | ({"dim_drg"} if fact.drg else set())
     dims_read |= {t for t in tables if t in TABLES and TABLES[t].kind == "dimension"}
     changed = wh.query_df(
-        "SELECT table_name, row_key, column_name, old_value, new_value FROM _change_log "
+        "SELECT table_name, row_key, op, column_name, old_value, new_value FROM _change_log "
         "WHERE load_id > ?", [since])
     if changed.empty:
         return set()
@@ -131,7 +131,14 @@ def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
         return set()
     days: set[dt.date] = set()
     per_key: dict[tuple[str, str], list[dt.date]] = {}
+    pk = TABLES[fact.table].primary_key if fact.table in TABLES else ()
     for rec in relevant.itertuples(index=False):
+        if rec.table_name == fact.table and len(pk) == 1 and rec.old_value == rec.new_value:
+            # an unchanged date of an updated row of the fact's own table: the row's current
+            # day is found below from the row itself (single-column keys), and the unchanged
+            # value moves nothing (a discharge filled in today does not touch the admission
+            # month of a fact dated by discharge). Joined tables keep every value.
+            continue
         for v in (rec.old_value, rec.new_value):
             if v is None or v != v:
                 continue
@@ -148,7 +155,6 @@ def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
     # the fact's own date for changed base rows, through its joins (e.g. an operation's
     # partition is its stay's discharge date)
     base = relevant[relevant["table_name"] == fact.table]
-    pk = TABLES[fact.table].primary_key if fact.table in TABLES else ()
     if len(pk) == 1 and not base.empty:
         keys = sorted(set(base["row_key"]))
         for i in range(0, len(keys), 5000):

@@ -107,6 +107,23 @@ def test_moving_a_discharge_rebuilds_both_months(wh, model, tmp_path):
     assert_same_contents(incremental, contents(wh, model))
 
 
+def test_a_discharge_filled_in_later_rebuilds_its_month_not_the_admission_month(
+        wh, model, tmp_path):
+    """A stay admitted in January and discharged in March (the usual update of the day):
+    facts dated by discharge rebuild March only; the unchanged admission date names nothing."""
+    deliver(wh, tmp_path / "d1", {"fact_inpatient": [
+        hospital.stay("LONG1", "2025-01-10 08:00:00", "D01", None)]})
+    refresh(wh, model)
+    deliver(wh, tmp_path / "d2", {"fact_inpatient": [
+        hospital.stay("LONG1", "2025-01-10 08:00:00", "D01", "2025-03-05 10:00:00")]})
+    rep = by_name(refresh(wh, model))
+    for t in tables(model, "discharge"):
+        assert rep[t].mode == "incremental" and rep[t].partitions == 1, rep[t]
+    incremental = contents(wh, model)
+    refresh(wh, model, full=True)
+    assert_same_contents(incremental, contents(wh, model))
+
+
 def _random_delivery(rng: random.Random, it: int, existing_visits: list[dict],
                      existing_stays: list[dict]) -> dict:
     visits = [hospital.gen_visit(rng, 50000 + it * 100 + i) for i in range(rng.randrange(1, 6))]
