@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from warehouse.contract import TABLES
 from warehouse.loader import last_load_id
+from warehouse.schema import changes_table
 
 from . import sqlbuild as sb
 from .dialects import render
@@ -153,18 +154,28 @@ def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
             lo, hi = min(ds), max(max(ds), dt.date.today())
             days |= {lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)}
     # the fact's own date for changed base rows, through its joins (e.g. an operation's
-    # partition is its stay's discharge date)
+    # partition is its stay's discharge date): one pass over the fact, keyed by the change
+    # table. An inserted row of a fact dated by its own columns needs no pass: its new
+    # values above are its day.
     base = relevant[relevant["table_name"] == fact.table]
     if len(pk) == 1 and not base.empty:
-        keys = sorted(set(base["row_key"]))
-        for i in range(0, len(keys), 5000):
-            q = exp.select(exp.Distinct(expressions=[sb.col("_day")])).from_(
-                exp.Subquery(this=sb.fact_rows(fact, model.settings), alias="r")).where(
-                sb.in_list(pk[0], keys[i:i + 5000]))
-            days |= {d for (d,) in wh.query_rows(render(q, wh.dialect)) if d is not None}
+        ops = ["update"] if _dated_by_own_columns(fact) else ["update", "insert"]
+        keyed = exp.select(sb.col(pk[0])).from_(changes_table(fact.table)).where(exp.and_(
+            exp.GT(this=sb.col("load_id"), expression=sb.literal(int(since))),
+            exp.In(this=sb.col("op"), expressions=[sb.literal(o) for o in ops])))
+        q = exp.select(exp.Distinct(expressions=[sb.col("_day")])).from_(
+            exp.Subquery(this=sb.fact_rows(fact, model.settings), alias="r")).where(
+            exp.In(this=sb.col(pk[0]), query=exp.Subquery(this=keyed)))
+        days |= {d for (d,) in wh.query_rows(render(q, wh.dialect)) if d is not None}
     if fact.lookback_days:
         days = {d - dt.timedelta(days=k) for d in days for k in range(fact.lookback_days + 1)}
     return days
+
+
+def _dated_by_own_columns(fact: Fact) -> bool:
+    """The fact's date is an expression of its own table's columns only (no joined table)."""
+    cols = list(sb.parse_expr(fact.time).find_all(exp.Column))
+    return bool(cols) and all(c.table in ("", "f") for c in cols)
 
 
 def _drop(name: str) -> exp.Drop:
