@@ -112,16 +112,22 @@ def _months(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return sorted(out)
 
 
-def affected_days(wh, model, fact: Fact, since: int) -> set[dt.date] | None:
+def changes_since(wh, since: int):
+    """The change log after load `since` (long form: table, key, op, column, old, new)."""
+    return wh.query_df(
+        "SELECT table_name, row_key, op, column_name, old_value, new_value FROM _change_log "
+        "WHERE load_id > ?", [since])
+
+
+def affected_days(wh, model, fact: Fact, since: int, changed=None) -> set[dt.date] | None:
     """Days whose rows may have changed since load `since`; None means 'rebuild all'
-    (a dimension the fact reads changed)."""
+    (a dimension the fact reads changed). `changed`: `changes_since(wh, since)`, when the
+    caller already read it (one read for every fact of a refresh)."""
     tables = {fact.table} | {j.table for j in fact.joins}
     dims_read = {"dim_department"} | ({"dim_doctor"} if fact.org.doctor and not fact.org.team
                                      else set()) | ({"dim_drg"} if fact.drg else set())
     dims_read |= {t for t in tables if t in TABLES and TABLES[t].kind == "dimension"}
-    changed = wh.query_df(
-        "SELECT table_name, row_key, op, column_name, old_value, new_value FROM _change_log "
-        "WHERE load_id > ?", [since])
+    changed = changes_since(wh, since) if changed is None else changed
     if changed.empty:
         return set()
     changed_tables = set(changed["table_name"])
@@ -251,6 +257,7 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
     state = _state(wh)
     report = RefreshReport()
     affected: dict[tuple[str, int], set | None] = {}  # once per fact and starting load
+    logs: dict[int, object] = {}  # the change log read once per starting load
     for fact in model.facts.values():
         for mat in fact.materializations:
             table = mv_table(fact, mat)
@@ -268,7 +275,10 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
                 else:
                     since = int(st["built_load_id"])
                     if (fact.name, since) not in affected:
-                        affected[(fact.name, since)] = affected_days(wh, model, fact, since)
+                        if since not in logs:
+                            logs[since] = changes_since(wh, since)
+                        affected[(fact.name, since)] = affected_days(wh, model, fact, since,
+                                                                     logs[since])
                     days = affected[(fact.name, since)]
                     if days is None:
                         rows, mode, parts = _full(wh, model, fact, mat, table), "full", -1
