@@ -139,12 +139,18 @@ def org_nodes(wh) -> pd.DataFrame:
     """Every node of the organisation tree: level, node_id, parent_level, parent_id and the
     node's campus, department, discipline and team (null above its own level). Memoised per
     load (the organisation changes only with a load); do not modify the frame."""
-    key = ("org", _stamp(wh)[:2])
+    return _memo(("org", _stamp(wh)[:2]), lambda: _org_nodes(wh))
+
+
+def _memo(key, build):
+    """`build()` once per key (bounded: cleared past 256 entries)."""
     with _MEMO_LOCK:
         hit = _MEMO.get(key)
     if hit is None:
-        hit = _org_nodes(wh)
+        hit = build()
         with _MEMO_LOCK:
+            if len(_MEMO) > 256:
+                _MEMO.clear()
             _MEMO[key] = hit
     return hit
 
@@ -434,21 +440,14 @@ def _stamp(wh) -> tuple:
 def _trees(wh, metric_id: str, years: tuple, cls: str):
     """(organisation nodes, {year: TargetTree}) of a metric, memoised per `_stamp` (a page
     asks the same trees for many tiles; building them reads three tables)."""
-    key = (_stamp(wh), metric_id, years, cls)
-    with _MEMO_LOCK:
-        hit = _MEMO.get(key)
-    if hit is not None:
-        return hit
-    nodes = org_nodes(wh)
-    recs = records(wh, metric_id, list(years))
-    phase = phasing(wh, metric_id, list(years))
-    trees = {y: TargetTree(nodes, recs[recs["year"] == y], phase[phase["year"] == y], y, cls)
-             for y in years}
-    with _MEMO_LOCK:
-        if len(_MEMO) > 256:
-            _MEMO.clear()
-        _MEMO[key] = (nodes, trees)
-    return nodes, trees
+    def build():
+        nodes = org_nodes(wh)
+        recs = records(wh, metric_id, list(years))
+        phase = phasing(wh, metric_id, list(years))
+        return nodes, {y: TargetTree(nodes, recs[recs["year"] == y], phase[phase["year"] == y],
+                                     y, cls) for y in years}
+
+    return _memo((_stamp(wh), metric_id, years, cls), build)
 
 
 def _row_targets(trees, spec, cls, level, node_ids, bucket) -> dict:
