@@ -141,6 +141,8 @@ def check_model(path: str | Path | None = None):
     return model, issues
 
 
+#: cached models kept (one per themes folder, model code and model settings)
+KEEP_MODELS = 8
 #: source files whose change can change the validated model (besides the YAML)
 _MODEL_CODE = ("metrics/model.py", "metrics/registry.py", "metrics/rules.py",
                "metrics/yaml_lines.py", "metrics/dimensions.py", "warehouse/contract.py",
@@ -149,7 +151,8 @@ _MODEL_CODE = ("metrics/model.py", "metrics/registry.py", "metrics/rules.py",
 
 def _cache_key(path: str) -> str:
     """Everything the validated model depends on: the YAML files, the code that parses and
-    checks them, the COCKPIT_* environment (model settings) and the library versions."""
+    checks them, the model settings in the environment (COCKPIT_* other than the deployment
+    settings of `warehouse.settings`) and the library versions."""
     import hashlib
     import platform
 
@@ -161,8 +164,9 @@ def _cache_key(path: str) -> str:
     root = Path(__file__).resolve().parent.parent
     for rel in _MODEL_CODE:
         h.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
+    deployment = {st.env for st in wsettings.SETTINGS}  # db, home, users …: not the model's
     for k in sorted(os.environ):
-        if k.startswith("COCKPIT_"):
+        if k.startswith("COCKPIT_") and k not in deployment:
             h.update(f"{k}={os.environ[k]}\0".encode())
     h.update(f"{platform.python_version()} {pydantic.VERSION}".encode())
     return h.hexdigest()[:32]
@@ -198,6 +202,9 @@ def _to_disk(path: str, model: SemanticModel) -> None:
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
             pickle.dump(model, tmp, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp.name, target)
+        for old in sorted(target.parent.glob("model-*.pickle"), key=lambda f: f.stat().st_mtime,
+                          reverse=True)[KEEP_MODELS:]:
+            old.unlink(missing_ok=True)  # keep the folder small: the newest few only
     except OSError:  # a read-only home: no cache, still correct
         pass
 

@@ -39,7 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("themes", "", "Folder of the YAML semantic model; empty = the packaged `themes/`."),
     Setting("model_cache", "~/.cache/cockpit",
             "Folder caching the validated semantic model (keyed by a hash of the YAML, the code "
-            "and the COCKPIT_* settings), so a CLI command skips parsing; empty = off."),
+            "and the model settings; the newest 8 kept), so a CLI command skips parsing; "
+            "empty = off."),
     Setting("holidays_file", "",
             "Optional CSV (date,kind,name) adding statutory holidays / make-up working days for "
             "years the `holidays` package does not know yet."),
