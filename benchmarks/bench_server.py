@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import statistics
 import sys
 import threading
 import time
@@ -37,21 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_query import load, pct  # noqa: E402  (the same load average and percentile)
+
 PAGE_INPUTS = {("url", "search"), ("url", "pathname"), ("shell-tick", "n_intervals"),
                ("targets-version", "data")}
-
-
-def load() -> float:
-    return os.getloadavg()[0]
-
-
-def pct(xs, p) -> float:
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
 # -- 1. in-process ---------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from cockpit import data
 from cockpit.figures import graph_config, hourly_today_vs_baseline, palette, trend_figure
 from cockpit.figures.theme import theme_layout
 from cockpit.formatting import fmt_delta, fmt_number, to_float
-from cockpit.i18n import t
 from cockpit.target_views import tone as target_tone
 
 log = logging.getLogger("wallboard")

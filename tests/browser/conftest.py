@@ -285,3 +285,13 @@ def screenshot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def director(browser, server):
+    """One signed-in director per test module (pages are opened by URL)."""
+    ctx = _new_context(browser, server)
+    page = ctx.new_page()
+    login(page, "director")
+    yield page
+    ctx.close()

@@ -135,7 +135,7 @@ def test_crafted_callback_gets_nothing_of_another_department(head, server, demo,
 
 def test_crafted_drg_case_list_and_export_of_another_department(head, server, demo,
                                                                expected):
-    own, other = demo["head_dept"], demo["other_dept"]
+    other = demo["other_dept"]
     open_page(head, "/drg", ["#drg-cases .panel"])
     settle(head)
     body = _set_search(_captured(head, "drg-cases.children"), f"?dept={other}")

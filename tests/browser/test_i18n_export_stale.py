@@ -4,7 +4,6 @@ freshness limits are one minute marks every panel stale; the main server, with g
 limits, marks none)."""
 from __future__ import annotations
 
-import io
 
 import pandas as pd
 import pytest
@@ -17,17 +16,6 @@ pytestmark = pytest.mark.browser
 
 OVERVIEW_READY = ["#overview-live-panel", "#overview-panel-economy-body",
                   "#overview-alliance .panel", "#overview-movers .panel"]
-
-
-@pytest.fixture(scope="module")
-def director(browser, server):
-    from .conftest import _new_context
-
-    ctx = _new_context(browser, server)
-    page = ctx.new_page()
-    login(page, "director")
-    yield page
-    ctx.close()
 
 
 def test_language_switch(director, expected):

@@ -12,7 +12,7 @@ import re
 import pytest
 import requests
 
-from .conftest import assert_local, login, month_range, open_page, screenshot, settle
+from .conftest import assert_local, month_range, open_page, screenshot, settle
 
 pytestmark = pytest.mark.browser
 
@@ -42,18 +42,6 @@ ERROR_TEXT = ("查询出错", "Query failed", "Traceback", "Error loading layout
 RAW_KEY = re.compile(r"\b(?:(?:nav|panel|fresh|filter|common|compare|band|grain|export|login"
                      r"|app|theme|period|quadrant|chart|ov|dp|ct|tg)[._]|dim\.)[a-z][a-z0-9_.]*\b")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def director(browser, server):
-    """One signed-in director for the whole module (pages are opened by URL)."""
-    from .conftest import _new_context
-
-    ctx = _new_context(browser, server)
-    page = ctx.new_page()
-    login(page, "director")
-    yield page
-    ctx.close()
 
 
 def _with(path: str, **params) -> str:

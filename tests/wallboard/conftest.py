@@ -3,7 +3,6 @@ and a real `cockpit serve` process for the browser tests (restartable on the sam
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.cockpit.conftest import copy_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -36,13 +37,7 @@ def wb_golden(tmp_path_factory) -> Path:
 
 
 def copy_db(golden: Path, folder: Path, name: str = "w.duckdb") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    shutil.copyfile(golden, target)
-    wal = golden.with_name(golden.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
-    return target
+    return copy_tiny(golden, folder, name)
 
 
 def free_port() -> int:
