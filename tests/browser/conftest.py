@@ -84,14 +84,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(db: Path, home: Path, users: Path, freshness: str):
+def _start(db: Path, home: Path, users: Path, freshness: str, tz: str | None = None):
     import requests
 
     home.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = dict(os.environ, COCKPIT_HOME=str(home), COCKPIT_USERS=str(users),
                COCKPIT_REFRESH_SECONDS="3600", COCKPIT_FRESHNESS=freshness,
-               COCKPIT_TZ=os.environ.get("COCKPIT_TZ", "Asia/Shanghai"))
+               COCKPIT_TZ=tz or os.environ.get("COCKPIT_TZ", "Asia/Shanghai"))
     env.pop("COCKPIT_REDIS_URL", None)
     env.pop("COCKPIT_TRUSTED_HEADER", None)
     log = open(home / "server.log", "wb")
@@ -136,8 +136,11 @@ def server(demo):
 
 @pytest.fixture(scope="session")
 def stale_server(demo):
-    """The same data with one-minute freshness limits: every panel is stale."""
-    proc, base, log = _start(demo["stale"], demo["folder"] / "home-stale", demo["users"], TINY)
+    """The same data with one-minute freshness limits: every panel is stale. The server's
+    clock runs an hour ahead (Tokyo), so rows the demo wrote seconds before the test still
+    count as old (a demo built a minute ago is otherwise still "fresh" under a 1 m limit)."""
+    proc, base, log = _start(demo["stale"], demo["folder"] / "home-stale", demo["users"], TINY,
+                             tz="Asia/Tokyo")
     yield base
     _stop(proc, log)
 
