@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from warehouse.contract import TABLES
-from warehouse.loader import last_load_id
-from warehouse.schema import changes_table
+from warehouse.loader import bulk_loaded, last_load_id
+from warehouse.schema import BULK_LOADS, changes_table
 
 from . import sqlbuild as sb
 from .dialects import render
@@ -112,11 +112,20 @@ def _months(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return sorted(out)
 
 
-def changes_since(wh, since: int):
-    """The change log after load `since` (long form: table, key, op, column, old, new)."""
-    return wh.query_df(
+@dataclass(frozen=True)
+class Changes:
+    """What loads after one load changed: the change log (long form: table, key, op, column,
+    old, new) and the fact tables first loaded whole (every partition new)."""
+
+    log: object  # DataFrame
+    bulk: frozenset[str]
+
+
+def changes_since(wh, since: int) -> Changes:
+    """The changes after load `since`."""
+    return Changes(wh.query_df(
         "SELECT table_name, row_key, op, column_name, old_value, new_value FROM _change_log "
-        "WHERE load_id > ?", [since])
+        "WHERE load_id > ?", [since]), frozenset(bulk_loaded(wh, since)))
 
 
 def affected_days(wh, model, fact: Fact, since: int, changed=None) -> set[dt.date] | None:
@@ -127,7 +136,10 @@ def affected_days(wh, model, fact: Fact, since: int, changed=None) -> set[dt.dat
     dims_read = {"dim_department"} | ({"dim_doctor"} if fact.org.doctor and not fact.org.team
                                      else set()) | ({"dim_drg"} if fact.drg else set())
     dims_read |= {t for t in tables if t in TABLES and TABLES[t].kind == "dimension"}
-    changed = changes_since(wh, since) if changed is None else changed
+    changes = changes_since(wh, since) if changed is None else changed
+    if changes.bulk & tables:
+        return None  # first rows of a table it reads: every partition is new
+    changed = changes.log
     if changed.empty:
         return set()
     changed_tables = set(changed["table_name"])
@@ -311,15 +323,12 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
 def _prune_change_log(wh) -> None:
     """Change rows every materialization has already consumed are dropped, so the log does
     not grow with every load (a new materialization starts with a full build anyway)."""
-    from warehouse.schema import changes_table
-
     row = wh.query_rows("SELECT min(built_load_id), count(*) FILTER (WHERE status <> 'ok') "
                         "FROM _mv_state")
     consumed, failing = row[0] if row else (None, 1)
     if consumed is None or failing:
         return
-    for name in TABLES:
-        table = changes_table(name)
+    for table in [changes_table(name) for name in TABLES] + [BULK_LOADS]:
         if wh.table_exists(table):
             wh.execute(render(exp.delete(table, where=exp.LTE(
                 this=sb.col("load_id"), expression=sb.literal(int(consumed)))), wh.dialect))

@@ -7,7 +7,9 @@ update = delete + insert, so fact tables stay ordered by `_part_date`); `_delete
 their key (an unknown key is counted, not an error). Dimensions get integer surrogate keys that
 stay stable across loads. For every inserted, updated or deleted key the change log records the
 old and new values of its date columns, its `_part_date` and its link columns
-(schema.LINK_COLUMNS), so the refresher knows exactly which partitions changed.
+(schema.LINK_COLUMNS), so the refresher knows exactly which partitions changed. A fact's
+first load into an empty table changes every partition it has: it is recorded once, as a
+whole-table change (`_bulk_loads`), not per key (a fifth of a big first load's time).
 
 >>> import tempfile, pathlib
 >>> from warehouse.engine import open_warehouse
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Callable
 from .contract import LOAD_ORDER, PART_DATE, TABLES, Table
 from .errors import ContractError, EngineError
 from .readers import StagedFile, UnreadableFile, table_for_file
-from .schema import changes_table, create_all, tracked_columns
+from .schema import BULK_LOADS, changes_table, create_all, tracked_columns
 from .validate import Validation, lit, q, stage_file, validate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,6 +180,10 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
         sk_sel = f", row_number() OVER (ORDER BY {', '.join(q(k) for k in pk)})" if sk else ""
         cur.execute(f"INSERT INTO {q(name)} ({sel}{', ' + q(sk) if sk else ''}) "
                     f"SELECT {sel}{sk_sel} FROM {q(v.good)} WHERE NOT _del ORDER BY {order}")
+        if table.kind == "fact":  # every partition is new: one whole-table change
+            cur.execute(f"INSERT INTO {BULK_LOADS} VALUES (?, ?, ?)",
+                        [load_id, name, rep.inserted])
+            return
         vals = ", ".join([str(int(load_id)), "'insert'"] + [q(k) for k in pk] +
                          [x for c in tracked for x in ("NULL", q(c))])
         cur.execute(f"INSERT INTO {chg} ({chg_cols}) SELECT {vals} FROM {q(v.good)} WHERE NOT _del")
@@ -406,11 +412,25 @@ def last_load_id(wh: "Warehouse") -> int:
     return int(wh.scalar("SELECT coalesce(max(load_id), 0) FROM _loads"))
 
 
+def bulk_loaded(wh: "Warehouse", since_load_id: int = 0) -> set[str]:
+    """Fact tables first loaded (into an empty table) by loads after `since_load_id`: all their
+    partitions are new, and their keys are not in the change tables."""
+    if not wh.table_exists(BULK_LOADS):
+        return set()
+    return {r[0] for r in wh.query_rows(f"SELECT DISTINCT table_name FROM {BULK_LOADS} "
+                                        "WHERE load_id > ?", [since_load_id])}
+
+
 def changed_partitions(wh: "Warehouse", since_load_id: int = 0):
     """DataFrame (table_name, part_date) of every fact partition touched by loads after
-    `since_load_id`: old and new `_part_date` of every inserted, updated or deleted key."""
+    `since_load_id`: old and new `_part_date` of every inserted, updated or deleted key, and
+    every partition of a table first loaded in that span."""
+    bulk = sorted(bulk_loaded(wh, since_load_id))
+    whole = "".join(f" UNION ALL SELECT {lit(t)}, CAST({PART_DATE} AS VARCHAR) FROM {q(t)}"
+                    for t in bulk)
     return wh.query_df(
         "SELECT DISTINCT table_name, CAST(d AS DATE) AS part_date FROM ("
         "SELECT table_name, old_value AS d FROM _change_log WHERE load_id > ? AND column_name = ? "
         "UNION ALL SELECT table_name, new_value FROM _change_log WHERE load_id > ? AND column_name = ?"
-        ") WHERE d IS NOT NULL ORDER BY 1, 2", [since_load_id, PART_DATE, since_load_id, PART_DATE])
+        f"{whole}) WHERE d IS NOT NULL ORDER BY 1, 2",
+        [since_load_id, PART_DATE, since_load_id, PART_DATE])

@@ -36,8 +36,9 @@ LINK_COLUMNS = ("admission_id", "patient_id", "dept_id", "admit_dept_id", "disch
 
 #: every internal (bookkeeping) table, in creation order (plus one `_changes_<table>` per
 #: contract table, and the `_change_log` view over them)
-INTERNAL_TABLES = ("_loads", "_load_log", "_load_files", "_quarantine")
+INTERNAL_TABLES = ("_loads", "_load_log", "_load_files", "_quarantine", "_bulk_loads")
 CHANGE_LOG = "_change_log"
+BULK_LOADS = "_bulk_loads"
 
 
 def tracked_columns(table: Table) -> list[str]:
@@ -128,7 +129,7 @@ def _internal_tables(md: sa.MetaData, starrocks: bool) -> None:
         return ({"starrocks_duplicate_key": key, "starrocks_distributed_by": f"HASH({key})"}
                 if starrocks else {})
 
-    S, B, T, I = sa.String, sa.BigInteger, sa.DateTime, sa.Integer  # noqa: E741
+    S, B, T = sa.String, sa.BigInteger, sa.DateTime
     sa.Table("_loads", md,
              sa.Column("load_id", B, nullable=False),
              sa.Column("kind", S(16), comment="delivery | file | replay"),
@@ -157,6 +158,12 @@ def _internal_tables(md: sa.MetaData, starrocks: bool) -> None:
              sa.Column("status", S(16), comment="open | resolved | superseded"),
              sa.Column("resolved_load_id", B),
              comment="rows that broke the contract: one row per problem", **kw("load_id"))
+    sa.Table(BULK_LOADS, md,
+             sa.Column("load_id", B, nullable=False), sa.Column("table_name", S(64)),
+             sa.Column("rows", B),
+             comment="first loads of a fact into an empty table: every partition is new, so the "
+                     "load is one whole-table change here instead of one change row per key",
+             **kw("load_id"))
     for name in LOAD_ORDER:
         t = TABLES[name]
         typed = {c.name: c for c in t.columns}
@@ -247,8 +254,10 @@ def create_all(wh: "Warehouse") -> None:
         if cur.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
                        [CHANGE_LOG]).fetchone()[0] and cur.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                [changes_table(LOAD_ORDER[-1])]).fetchone()[0]:
-            return  # already there (the view is created last)
+                [changes_table(LOAD_ORDER[-1])]).fetchone()[0] and cur.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                [BULK_LOADS]).fetchone()[0]:
+            return  # already there (the view is created last; _bulk_loads came later)
         for stmt in ddl("duckdb"):
             cur.execute(stmt)
     else:

@@ -195,3 +195,35 @@ def test_reader_sees_old_or_new_never_a_mix(wh, model, tmp_path):
     assert all(v in (old, new) for v in seen), [v for v in seen if v not in (old, new)][:3]
     assert run(spec, wh=wh, model=model).frame["opd_ed_visits"].tolist() == new
     assert any(s != "base" for s in served)  # the reads went through the materializations
+
+
+def test_first_rows_of_a_fact_rebuild_its_materializations_whole(tmp_path, model):
+    """A fact first loaded into an empty table is one whole-table change (`_bulk_loads`, no
+    per-key change rows): materializations built while it was empty are rebuilt fully, and
+    equal a fresh full build."""
+    base = hospital.generated(seed=9, visits=120, stays=60)
+    sessions = base.pop("fact_clinic_session")
+    wh = loaded_warehouse(tmp_path / "d0", base)
+    try:
+        refresh(wh, model)
+        assert all(wh.scalar(f"SELECT count(*) FROM {t}") == 0
+                   for t in tables(model, "clinic_session"))
+        rep = deliver(wh, tmp_path / "d1", {"fact_clinic_session": sessions})
+        assert rep.tables["fact_clinic_session"].inserted == len(sessions)
+        assert wh.scalar("SELECT count(*) FROM _changes_fact_clinic_session "
+                         "WHERE load_id = ?", [rep.load_id]) == 0
+        assert wh.query_rows("SELECT table_name, rows FROM _bulk_loads WHERE load_id = ?",
+                             [rep.load_id]) == [("fact_clinic_session", len(sessions))]
+        after = by_name(refresh(wh, model))
+        for t in tables(model, "clinic_session"):
+            assert after[t].mode == "full", after[t]
+            assert after[t].rows > 0
+        for t in tables(model, "visit"):
+            assert after[t].mode == "unchanged", after[t]
+        built = contents(wh, model)
+        refresh(wh, model, full=True)
+        assert_same_contents(built, contents(wh, model))
+        # consumed by every materialization: pruned with the change tables
+        assert wh.scalar("SELECT count(*) FROM _bulk_loads") == 0
+    finally:
+        wh.close()

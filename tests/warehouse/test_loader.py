@@ -105,6 +105,26 @@ def test_update_delete_and_change_log(wh, tmp_path):
     assert sorted(str(d)[:10] for d in parts["part_date"]) == ["2024-01-02", "2024-01-03", "2024-02-10"]
 
 
+def test_first_load_of_a_fact_is_one_whole_table_change(wh, tmp_path):
+    """Into an empty fact table every partition is new: one `_bulk_loads` row instead of a
+    change row per key; `changed_partitions` still names every partition."""
+    rep = load_delivery(wh, write_delivery(tmp_path / "d1", {"fact_visit": [
+        visit(i, visit_ts=f"2024-01-0{1 + i % 3} 09:00:00") for i in range(6)]}), progress=False)
+    n = rep.tables["fact_visit"].inserted
+    assert n > 0
+    assert wh.query_rows("SELECT table_name, rows FROM _bulk_loads WHERE table_name = "
+                         "'fact_visit'") == [("fact_visit", n)]
+    assert wh.scalar("SELECT count(*) FROM _changes_fact_visit") == 0
+    # dimensions keep their per-key changes (a dimension change rebuilds what reads it)
+    assert wh.scalar("SELECT count(*) FROM _changes_dim_department") == \
+        rep.tables["dim_department"].inserted
+    parts = changed_partitions(wh, since_load_id=0)
+    visit_parts = sorted(str(d)[:10] for d in parts[parts.table_name == "fact_visit"].part_date)
+    assert visit_parts == [str(d)[:10] for (d,) in wh.query_rows(
+        "SELECT DISTINCT _part_date FROM fact_visit ORDER BY 1")]
+    assert not changed_partitions(wh, since_load_id=rep.load_id).shape[0]
+
+
 def test_dimension_update_keeps_surrogate_key(wh, tmp_path):
     load_delivery(wh, write_delivery(tmp_path / "d1"), progress=False)
     d2 = tmp_path / "d2"
