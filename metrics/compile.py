@@ -131,29 +131,13 @@ def _has_window(tree: exp.Expression) -> bool:
 
 
 def flat_fact(fact: Fact, settings: dict) -> FlatFact:
-    p = lambda t: sb.parse_expr(t, settings)  # noqa: E731
     rows = sb.fact_rows(fact, settings)
     names: dict[str, exp.Expression] = {}
     for e in rows.expressions:
         if isinstance(e, exp.Alias):
             names[e.alias] = e.this
     nested = any(_has_window(v) for v in names.values())
-    time = p(fact.time)
-    table = TABLES.get(fact.table)
-    part_ok, note = False, ""
-    if table is None or not table.partition_by:
-        note = (f"fact {fact.name} reads {fact.table}, which has no partition date: an async "
-                "MV can be partitioned only on a partitioned base table")
-    elif (isinstance(time, exp.Column) and time.table in ("", "f")
-          and time.name == table.partition_by[0]
-          and (len(table.partition_by) == 1 or not table.column(time.name).nullable)):
-        part_ok = True
-    else:
-        note = (f"fact {fact.name} counts by {fact.time}, but {fact.table} is partitioned by "
-                f"date_trunc('month', {PART_DATE}) with {PART_DATE} = first non-null of "
-                f"({', '.join(table.partition_by)}); an async MV's partition column must map "
-                "to a base-table partition column, so this MV is unpartitioned (each refresh "
-                "recomputes it whole)")
+    part_ok, note = sb.partition_aligned(fact, settings)
     if part_ok:
         # the fact's day *is* its partition date (the loader sets _part_date = date(time))
         names["_day"] = sb.col(PART_DATE, "f")

@@ -17,6 +17,8 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
+from warehouse.contract import PART_DATE, TABLES
+
 from .model import Fact, Measure
 
 _SETTING = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -104,6 +106,25 @@ def fact_rows(fact: Fact, settings: dict) -> exp.Select:
                    on=exp.EQ(this=col("drg_code", "_drg"), expression=p(fact.drg)),
                    join_type="left")
     return q
+
+
+def partition_aligned(fact: Fact, settings: dict) -> tuple[bool, str]:
+    """Whether the fact's day *is* its table's partition date (`_part_date`, which the loader
+    sets to the date of the first non-null partition column), and if not, why."""
+    time = parse_expr(fact.time, settings)
+    table = TABLES.get(fact.table)
+    if table is None or not table.partition_by:
+        return False, (f"fact {fact.name} reads {fact.table}, which has no partition date: an "
+                       "async MV can be partitioned only on a partitioned base table")
+    if (isinstance(time, exp.Column) and time.table in ("", "f")
+            and time.name == table.partition_by[0]
+            and (len(table.partition_by) == 1 or not table.column(time.name).nullable)):
+        return True, ""
+    return False, (f"fact {fact.name} counts by {fact.time}, but {fact.table} is partitioned by "
+                   f"date_trunc('month', {PART_DATE}) with {PART_DATE} = first non-null of "
+                   f"({', '.join(table.partition_by)}); an async MV's partition column must "
+                   "map to a base-table partition column, so this MV is unpartitioned (each "
+                   "refresh recomputes it whole)")
 
 
 def filtered(fact: Fact, settings: dict, conditions: list[exp.Expression]) -> exp.Select:
