@@ -1,5 +1,5 @@
 """Materializations on DuckDB: full builds (aside, swapped in atomically) and incremental
-refreshes of only the month partitions the loader's change log names.
+refreshes of only the days (day grain) or months (month grain) the loader's change log names.
 
 A materialization table `mv_<fact>__<name>` has `_bucket` (the day or month), its dimensions,
 and one column per measure component. `_mv_state` records, per table, the definition's
@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlglot import exp
 
@@ -105,6 +106,17 @@ def data_version(wh) -> str:
 def _state(wh) -> dict[str, dict]:
     df = wh.query_df("SELECT * FROM _mv_state")
     return {r["name"]: r for r in df.to_dict("records")}
+
+
+def _runs(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """The days as (first, last) runs of consecutive days."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in sorted(days):
+        if out and d == out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
 
 
 def _months(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -247,13 +259,14 @@ def _drop(name: str) -> exp.Drop:
     return exp.Drop(tables=[exp.to_table(name)], kind="TABLE", exists=True)
 
 
-def _count(wh, table: str) -> int:
-    return int(wh.scalar(render(exp.select(exp.Count(this=exp.Star())).from_(table),
-                                wh.dialect)))
+def _count_in(cur, table: str, dialect: str) -> int:
+    return int(cur.execute(render(exp.select(exp.Count(this=exp.Star())).from_(table),
+                                  dialect)).fetchone()[0])
 
 
-def _full(wh, model, fact, mat, table: str) -> int:
-    """Build aside as `<table>__new`, then swap it in within one transaction."""
+def _full(wh, model, fact, mat, table: str, record) -> int:
+    """Build aside as `<table>__new`, then swap it in within one transaction, which also
+    records the new state (`record(cur, rows)`)."""
     new = exp.to_table(table + "__new")
     create = exp.Create(this=new, kind="TABLE", expression=build_sql(model, fact, mat))
     rename = exp.Alter(this=new.copy(), kind="TABLE",
@@ -263,17 +276,22 @@ def _full(wh, model, fact, mat, table: str) -> int:
     with wh.transaction() as cur:
         cur.execute(render(_drop(table), wh.dialect))
         cur.execute(render(rename, wh.dialect))
-    return _count(wh, table)
+        rows = _count_in(cur, table, wh.dialect)
+        record(cur, rows)
+    return rows
 
 
-def _incremental(wh, model, fact, mat, table: str, months) -> int:
-    """Delete and re-insert the named month partitions, all in one transaction and one
-    statement each: the fact's rows are computed once (its window functions span the whole
-    fact, so every pass over it costs a full scan), not once per month."""
+def _incremental(wh, model, fact, mat, table: str, ranges, record) -> int:
+    """Delete and re-insert the buckets of the (first, last) day ranges and record the new
+    state, all in one transaction (one commit) and one statement each: the fact's rows are
+    computed once (its window functions span the whole fact, so every pass over it costs a
+    full scan), not once per range."""
     with wh.transaction() as cur:
-        cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", months)), wh.dialect))
-        cur.execute(render(exp.insert(build_sql(model, fact, mat, months), table), wh.dialect))
-    return _count(wh, table)
+        cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", ranges)), wh.dialect))
+        cur.execute(render(exp.insert(build_sql(model, fact, mat, ranges), table), wh.dialect))
+        rows = _count_in(cur, table, wh.dialect)
+        record(cur, rows)
+    return rows
 
 
 def data_range(wh) -> tuple[dt.date, dt.date] | None:
@@ -317,6 +335,7 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
     report = RefreshReport()
     affected: dict[tuple[str, int], set | None] = {}  # once per fact and starting load
     logs: dict[int, object] = {}  # the change log read once per starting load
+    later: list[tuple] = []  # states of unchanged / failed materializations, one commit
     for fact in model.facts.values():
         for mat in fact.materializations:
             table = mv_table(fact, mat)
@@ -325,33 +344,52 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
             t0 = time.perf_counter()
             sig = signature(model, fact, mat)
             st = state.get(table)
+
+            def record(cur, rows, mode, parts, error=None, seconds=None, fact=fact, mat=mat,
+                       table=table, sig=sig, st=st, t0=t0):
+                res = MvResult(table, mode, parts, rows,
+                               time.perf_counter() - t0 if seconds is None else seconds, error)
+                _record(cur, fact, mat, table, sig, load_id, res, st)
+                report.results.append(res)
+
             try:
                 if full or st is None or st["signature"] != sig or st["status"] != "ok" \
                         or not wh.table_exists(table):
-                    rows, mode, parts = _full(wh, model, fact, mat, table), "full", -1
-                elif int(st["built_load_id"]) >= load_id:
-                    rows, mode, parts = int(st["rows"]), "unchanged", 0
+                    _full(wh, model, fact, mat, table, partial(record, mode="full", parts=-1))
+                    continue
+                if int(st["built_load_id"]) >= load_id:
+                    later.append((record, int(st["rows"]), "unchanged", 0))
+                    continue
+                since = int(st["built_load_id"])
+                if (fact.name, since) not in affected:
+                    if since not in logs:
+                        logs[since] = changes_since(wh, since)
+                    affected[(fact.name, since)] = affected_days(wh, model, fact, since,
+                                                                 logs[since])
+                days = affected[(fact.name, since)]
+                if days is None:
+                    _full(wh, model, fact, mat, table, partial(record, mode="full", parts=-1))
+                elif not days:  # the loads since touched nothing this fact reads
+                    later.append((record, int(st["rows"]), "unchanged", 0))
                 else:
-                    since = int(st["built_load_id"])
-                    if (fact.name, since) not in affected:
-                        if since not in logs:
-                            logs[since] = changes_since(wh, since)
-                        affected[(fact.name, since)] = affected_days(wh, model, fact, since,
-                                                                     logs[since])
-                    days = affected[(fact.name, since)]
-                    if days is None:
-                        rows, mode, parts = _full(wh, model, fact, mat, table), "full", -1
-                    elif not days:  # the loads since touched nothing this fact reads
-                        rows, mode, parts = int(st["rows"]), "unchanged", 0
-                    else:
-                        months = _months(days)
-                        rows = _incremental(wh, model, fact, mat, table, months)
-                        mode, parts = "incremental", len(months)
-                res = MvResult(table, mode, parts, rows, time.perf_counter() - t0)
+                    # a day bucket holds only its day's rows: rebuild the changed days; a
+                    # month bucket its whole month. `partitions` counts months either way.
+                    months = _months(days)
+                    _incremental(wh, model, fact, mat, table,
+                                 _runs(days) if mat.grain == "day" else months,
+                                 partial(record, mode="incremental", parts=len(months)))
             except Exception as e:  # recorded, shown on the health page; never fatal
-                res = MvResult(table, "failed", 0, 0, time.perf_counter() - t0, str(e))
-            report.results.append(res)
-            _record(wh, fact, mat, table, sig, load_id, res, st)
+                # (a commit that failed after its state was written is not a success)
+                report.results[:] = [r for r in report.results if r.name != table]
+                later.append((partial(record, error=str(e),
+                                      seconds=time.perf_counter() - t0), 0, "failed", 0))
+    if later:
+        with wh.transaction() as cur:
+            for rec, rows, mode, parts in later:
+                rec(cur, rows, mode, parts)
+    order = {mv_table(f, m): i for i, (f, m) in enumerate(
+        (f, m) for f in model.facts.values() for m in f.materializations)}
+    report.results.sort(key=lambda r: order[r.name])
     wh._mv_state_cache = None
     _prune_change_log(wh)
     changed = [r for r in report.results if r.mode in ("full", "incremental")]
@@ -381,13 +419,14 @@ def _prune_change_log(wh) -> None:
                 this=sb.col("load_id"), expression=sb.literal(int(consumed)))), wh.dialect))
 
 
-def _record(wh, fact, mat, table, sig, load_id, res: MvResult, st) -> None:
+def _record(cur, fact, mat, table, sig, load_id, res: MvResult, st) -> None:
+    """Write one materialization's state (inside the caller's transaction)."""
     ok = res.mode != "failed"
-    with wh.transaction() as cur:
-        cur.execute("DELETE FROM _mv_state WHERE name = ?", [table])
-        cur.execute("INSERT INTO _mv_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            table, fact.name, mat.grain, ",".join(mat.dimensions), ",".join(mat.measures),
-            sig if ok else (st or {}).get("signature"),
-            load_id if ok else (st or {}).get("built_load_id", 0), None, dt.datetime.now(),
-            res.rows, res.seconds * 1000, res.partitions, res.mode, "ok" if ok else "failed",
-            res.error])
+    cur.execute("DELETE FROM _mv_state WHERE name = ?", [table])
+    cur.execute("INSERT INTO _mv_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        table, fact.name, mat.grain, ",".join(mat.dimensions), ",".join(mat.measures),
+        sig if ok else (st or {}).get("signature"),
+        load_id if ok else (st or {}).get("built_load_id", 0), None, dt.datetime.now(),
+        res.rows, res.seconds * 1000, res.partitions, res.mode, "ok" if ok else "failed",
+        res.error])
+

@@ -227,3 +227,24 @@ def test_first_rows_of_a_fact_rebuild_its_materializations_whole(tmp_path, model
         assert wh.scalar("SELECT count(*) FROM _bulk_loads") == 0
     finally:
         wh.close()
+
+
+def test_a_day_grain_materialization_rebuilds_only_the_changed_days(wh, model, tmp_path):
+    """Day buckets hold only their day's rows, so a new visit on 10 March rebuilds 10 March
+    of a day-grain materialization and leaves 12 March alone; a month-grain one rebuilds
+    March. (A marker planted in the stored rows shows which buckets were rewritten.)"""
+    refresh(wh, model)
+    daily, monthly = "mv_visit__daily_all", "mv_visit__monthly_dept"
+    assert {daily, monthly} <= set(tables(model, "visit"))
+    wh.execute(f"UPDATE {daily} SET opd_ed_visit_count = -1 WHERE _bucket IN "
+               "(DATE '2025-03-10', DATE '2025-03-12')")
+    wh.execute(f"UPDATE {monthly} SET opd_ed_visit_count = -1 WHERE _bucket = DATE '2025-03-01'")
+    deliver(wh, tmp_path / "d1", {"fact_visit": [
+        hospital.visit("NEW1", "2025-03-10 09:00:00", "D01", "DR1")]})
+    rep = by_name(refresh(wh, model))
+    assert rep[daily].mode == rep[monthly].mode == "incremental"
+    marked = lambda t, day: wh.scalar(  # noqa: E731
+        f"SELECT count(*) FROM {t} WHERE _bucket = DATE '{day}' AND opd_ed_visit_count = -1")
+    assert marked(daily, "2025-03-10") == 0       # rebuilt
+    assert marked(daily, "2025-03-12") > 0        # not touched
+    assert marked(monthly, "2025-03-01") == 0     # the whole month rebuilt
