@@ -75,15 +75,24 @@ def _in_ranges(col: str, ranges) -> exp.Expression:
                      for a, b in ranges])
 
 
-def build_sql(model, fact: Fact, mat: Materialization, ranges=None) -> exp.Select:
-    """The aggregate that fills a materialization (optionally only for some day ranges:
-    [(first, last), …], read in one pass over the fact)."""
+def _fact_rows_in(model, fact: Fact, ranges=None) -> exp.Select:
+    """The fact's rows that count, optionally only those of some day ranges."""
     conds = [_in_ranges("_day", ranges)] if ranges else []
     if ranges and sb.partition_aligned(fact, model.settings)[0]:
         # the same ranges on the stored partition date: the scan skips other months' row
         # groups (zone maps) instead of computing every row's day first
         conds.append(_in_ranges(PART_DATE, ranges))
-    src = exp.Subquery(this=sb.filtered(fact, model.settings, conds), alias="s")
+    return sb.filtered(fact, model.settings, conds)
+
+
+def build_sql(model, fact: Fact, mat: Materialization, ranges=None,
+              rows_table: str | None = None) -> exp.Select:
+    """The aggregate that fills a materialization (optionally only for some day ranges:
+    [(first, last), …], read in one pass over the fact, or from `rows_table` holding the
+    fact's rows of those days and more)."""
+    rows = (exp.select("*").from_(rows_table).where(_in_ranges("_day", ranges)) if rows_table
+            else _fact_rows_in(model, fact, ranges))
+    src = exp.Subquery(this=rows, alias="s")
     own = {m.name: m for m in fact.measures}
     comps = [(name, sb.component(own[name], model.settings)) for name in mat.measures]
     return sb.aggregate(src, mat.grain, list(mat.dimensions), comps)
@@ -294,6 +303,28 @@ def _incremental(wh, model, fact, mat, table: str, ranges, record) -> int:
     return rows
 
 
+def _incremental_fact(wh, model, fact: Fact, batch) -> None:
+    """Several materializations of one fact rebuilt in one transaction: the fact's rows of
+    every range any of them needs are computed once (a TEMP table), and each aggregates its
+    own ranges from them. Readers see all of them switch at once."""
+    days: set[dt.date] = set()
+    for _mat, _table, ranges, _rec, _fail in batch:
+        for a, b in ranges:
+            days |= {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
+    temp = exp.Properties(expressions=[exp.TemporaryProperty()])
+    create = exp.Create(this=exp.to_table("_mv_rows"), kind="TABLE", properties=temp,
+                        replace=True, expression=_fact_rows_in(model, fact, _runs(days)))
+    with wh.transaction() as cur:
+        cur.execute(render(create, wh.dialect))
+        for mat, table, ranges, rec, _fail in batch:
+            cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", ranges)),
+                               wh.dialect))
+            cur.execute(render(exp.insert(build_sql(model, fact, mat, ranges, "_mv_rows"),
+                                          table), wh.dialect))
+            rec(cur, _count_in(cur, table, wh.dialect))
+        cur.execute(render(_drop("_mv_rows"), wh.dialect))
+
+
 def data_range(wh) -> tuple[dt.date, dt.date] | None:
     """First and last partition date over every loaded fact table."""
     parts = []
@@ -337,6 +368,7 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
     logs: dict[int, object] = {}  # the change log read once per starting load
     later: list[tuple] = []  # states of unchanged / failed materializations, one commit
     for fact in model.facts.values():
+        batch: list[tuple] = []  # this fact's incremental rebuilds: (mat, table, ranges, record)
         for mat in fact.materializations:
             table = mv_table(fact, mat)
             if only and table not in only:
@@ -352,13 +384,23 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
                 _record(cur, fact, mat, table, sig, load_id, res, st)
                 report.results.append(res)
 
+            def failed(e, record=record, table=table, t0=t0):
+                # (a commit that failed after its state was written is not a success)
+                report.results[:] = [r for r in report.results if r.name != table]
+                later.append((partial(record, error=str(e),
+                                      seconds=time.perf_counter() - t0), 0, "failed", 0))
+
+            def unchanged(rows, record=record, t0=t0):
+                later.append((partial(record, seconds=time.perf_counter() - t0), rows,
+                              "unchanged", 0))
+
             try:
                 if full or st is None or st["signature"] != sig or st["status"] != "ok" \
                         or not wh.table_exists(table):
                     _full(wh, model, fact, mat, table, partial(record, mode="full", parts=-1))
                     continue
                 if int(st["built_load_id"]) >= load_id:
-                    later.append((record, int(st["rows"]), "unchanged", 0))
+                    unchanged(int(st["rows"]))
                     continue
                 since = int(st["built_load_id"])
                 if (fact.name, since) not in affected:
@@ -370,19 +412,28 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
                 if days is None:
                     _full(wh, model, fact, mat, table, partial(record, mode="full", parts=-1))
                 elif not days:  # the loads since touched nothing this fact reads
-                    later.append((record, int(st["rows"]), "unchanged", 0))
+                    unchanged(int(st["rows"]))
                 else:
                     # a day bucket holds only its day's rows: rebuild the changed days; a
                     # month bucket its whole month. `partitions` counts months either way.
                     months = _months(days)
-                    _incremental(wh, model, fact, mat, table,
-                                 _runs(days) if mat.grain == "day" else months,
-                                 partial(record, mode="incremental", parts=len(months)))
+                    batch.append((mat, table, _runs(days) if mat.grain == "day" else months,
+                                  partial(record, mode="incremental", parts=len(months)),
+                                  failed))
             except Exception as e:  # recorded, shown on the health page; never fatal
-                # (a commit that failed after its state was written is not a success)
-                report.results[:] = [r for r in report.results if r.name != table]
-                later.append((partial(record, error=str(e),
-                                      seconds=time.perf_counter() - t0), 0, "failed", 0))
+                failed(e)
+        if len(batch) > 1:
+            try:
+                _incremental_fact(wh, model, fact, batch)
+                continue
+            except Exception:  # rebuild them one by one: a failure stays with its own
+                report.results[:] = [r for r in report.results
+                                     if r.name not in {b[1] for b in batch}]
+        for mat, table, ranges, rec, fail in batch:
+            try:
+                _incremental(wh, model, fact, mat, table, ranges, rec)
+            except Exception as e:
+                fail(e)
     if later:
         with wh.transaction() as cur:
             for rec, rows, mode, parts in later:

@@ -248,3 +248,28 @@ def test_a_day_grain_materialization_rebuilds_only_the_changed_days(wh, model, t
     assert marked(daily, "2025-03-10") == 0       # rebuilt
     assert marked(daily, "2025-03-12") > 0        # not touched
     assert marked(monthly, "2025-03-01") == 0     # the whole month rebuilt
+
+
+def test_a_failing_materialization_fails_alone_and_is_rebuilt_next_time(wh, model, tmp_path):
+    """A fact's materializations are rebuilt together (one pass over its rows, one commit);
+    when one of them fails the others still land, the failure is recorded against it
+    alone, and the next refresh rebuilds it fully."""
+    refresh(wh, model)
+    daily, monthly = "mv_visit__daily_all", "mv_visit__monthly_dept"
+    last = wh.query_rows(f"SELECT column_name FROM (DESCRIBE {monthly})")[-1][0]
+    wh.execute(f"ALTER TABLE {monthly} DROP COLUMN {last}")  # its insert now fails
+    deliver(wh, tmp_path / "d1", {"fact_visit": [
+        hospital.visit("NEW1", "2025-03-10 09:00:00", "D01", "DR1")]})
+    report = refresh(wh, model)
+    assert [r.name for r in report.results].count(monthly) == 1  # not also a success
+    rep = by_name(report)
+    assert rep[monthly].mode == "failed" and rep[monthly].error
+    assert rep[daily].mode == "incremental"
+    assert wh.scalar("SELECT status FROM _mv_state WHERE name = ?", [monthly]) == "failed"
+    assert wh.scalar(f"SELECT sum(opd_ed_visit_count) FROM {daily} "
+                     "WHERE _bucket = DATE '2025-03-10'") >= 1
+    again = by_name(refresh(wh, model))
+    assert again[monthly].mode == "full" and again[daily].mode == "unchanged"
+    rebuilt = contents(wh, model)
+    refresh(wh, model, full=True)
+    assert_same_contents(rebuilt, contents(wh, model))
