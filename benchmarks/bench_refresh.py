@@ -1,7 +1,8 @@
 """Incremental refresh after one more day of data (issue #5).
 
     COCKPIT_HOME=/tmp/bench python benchmarks/bench_refresh.py --db /tmp/bench/small.duckdb \
-        [--work /tmp/bench/refresh.duckdb] [--hours 24] [--no-full] [--json FILE]
+        [--work /tmp/bench/refresh.duckdb] [--hours 24] [--no-full] [--json FILE] \
+        [--keep-before FILE]
 
 Copies --db to --work (the source is never written), brings the copy's materializations up
 to date, then produces one more day with the demo feed: `warehouse.demo.feed.tick(wh, inbox,
@@ -37,6 +38,9 @@ def main() -> None:
     ap.add_argument("--hours", type=int, default=24)
     ap.add_argument("--no-full", action="store_true")
     ap.add_argument("--json", default="/tmp/bench/refresh.json")
+    ap.add_argument("--keep-before", default=None,
+                    help="also copy the warehouse, day loaded but not refreshed, to this path "
+                         "(to profile the refresh again and again)")
     a = ap.parse_args()
 
     from metrics.materialize import refresh
@@ -79,6 +83,9 @@ def main() -> None:
         loads.append(note)
         print(f"tick {i}: {note[:160]}", flush=True)
     l_load = (l0 + load()) / 2
+    if a.keep_before:
+        wh.execute("CHECKPOINT")
+        shutil.copyfile(work, a.keep_before)
 
     l0 = load()
     t = time.perf_counter()

@@ -88,10 +88,9 @@ def _fact_rows_in(model, fact: Fact, ranges=None) -> exp.Select:
 def build_sql(model, fact: Fact, mat: Materialization, ranges=None,
               rows_table: str | None = None) -> exp.Select:
     """The aggregate that fills a materialization (optionally only for some day ranges:
-    [(first, last), …], read in one pass over the fact, or from `rows_table` holding the
-    fact's rows of those days and more)."""
-    rows = (exp.select("*").from_(rows_table).where(_in_ranges("_day", ranges)) if rows_table
-            else _fact_rows_in(model, fact, ranges))
+    [(first, last), …], read in one pass over the fact), or of the rows in `rows_table`."""
+    rows = exp.select("*").from_(rows_table) if rows_table else _fact_rows_in(model, fact,
+                                                                              ranges)
     src = exp.Subquery(this=rows, alias="s")
     own = {m.name: m for m in fact.measures}
     comps = [(name, sb.component(own[name], model.settings)) for name in mat.measures]
@@ -295,33 +294,35 @@ def _incremental(wh, model, fact, mat, table: str, ranges, record) -> int:
     state, all in one transaction (one commit) and one statement each: the fact's rows are
     computed once (its window functions span the whole fact, so every pass over it costs a
     full scan), not once per range."""
+    t0 = time.perf_counter()
     with wh.transaction() as cur:
         cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", ranges)), wh.dialect))
         cur.execute(render(exp.insert(build_sql(model, fact, mat, ranges), table), wh.dialect))
         rows = _count_in(cur, table, wh.dialect)
-        record(cur, rows)
+        record(cur, rows, seconds=time.perf_counter() - t0)
     return rows
 
 
 def _incremental_fact(wh, model, fact: Fact, batch) -> None:
-    """Several materializations of one fact rebuilt in one transaction: the fact's rows of
-    every range any of them needs are computed once (a TEMP table), and each aggregates its
-    own ranges from them. Readers see all of them switch at once."""
-    days: set[dt.date] = set()
-    for _mat, _table, ranges, _rec, _fail in batch:
-        for a, b in ranges:
-            days |= {a + dt.timedelta(days=i) for i in range((b - a).days + 1)}
+    """Several materializations of one fact with the same day ranges rebuilt in one
+    transaction: the fact's rows of those days are computed once (a TEMP table) and each
+    aggregates them. Readers see all of them switch at once."""
+    ranges = batch[0][2]
     temp = exp.Properties(expressions=[exp.TemporaryProperty()])
     create = exp.Create(this=exp.to_table("_mv_rows"), kind="TABLE", properties=temp,
-                        replace=True, expression=_fact_rows_in(model, fact, _runs(days)))
+                        replace=True, expression=_fact_rows_in(model, fact, ranges))
+    t0 = time.perf_counter()
     with wh.transaction() as cur:
         cur.execute(render(create, wh.dialect))
-        for mat, table, ranges, rec, _fail in batch:
+        shared = (time.perf_counter() - t0) / len(batch)  # the rows, shared by all
+        for mat, table, _ranges, rec, _fail in batch:
+            t1 = time.perf_counter()
             cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", ranges)),
                                wh.dialect))
-            cur.execute(render(exp.insert(build_sql(model, fact, mat, ranges, "_mv_rows"),
+            cur.execute(render(exp.insert(build_sql(model, fact, mat, rows_table="_mv_rows"),
                                           table), wh.dialect))
-            rec(cur, _count_in(cur, table, wh.dialect))
+            rec(cur, _count_in(cur, table, wh.dialect),
+                seconds=shared + time.perf_counter() - t1)
         cur.execute(render(_drop("_mv_rows"), wh.dialect))
 
 
@@ -422,18 +423,22 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
                                   failed))
             except Exception as e:  # recorded, shown on the health page; never fatal
                 failed(e)
-        if len(batch) > 1:
-            try:
-                _incremental_fact(wh, model, fact, batch)
-                continue
-            except Exception:  # rebuild them one by one: a failure stays with its own
-                report.results[:] = [r for r in report.results
-                                     if r.name not in {b[1] for b in batch}]
-        for mat, table, ranges, rec, fail in batch:
-            try:
-                _incremental(wh, model, fact, mat, table, ranges, rec)
-            except Exception as e:
-                fail(e)
+        groups: dict[tuple, list] = {}  # same ranges: rows read once (a month grain reads
+        for job in batch:                # its whole month, a day grain only its days)
+            groups.setdefault(tuple(job[2]), []).append(job)
+        for group in groups.values():
+            if len(group) > 1:
+                try:
+                    _incremental_fact(wh, model, fact, group)
+                    continue
+                except Exception:  # rebuild them one by one: a failure stays with its own
+                    report.results[:] = [r for r in report.results
+                                         if r.name not in {g[1] for g in group}]
+            for mat, table, ranges, rec, fail in group:
+                try:
+                    _incremental(wh, model, fact, mat, table, ranges, rec)
+                except Exception as e:
+                    fail(e)
     if later:
         with wh.transaction() as cur:
             for rec, rows, mode, parts in later:
