@@ -5,6 +5,8 @@ on the buckets and dimensions they share, and empty buckets are filled.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -168,8 +170,8 @@ def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
         route(unit, spec, built)
         df = _live_tail(wh, model, unit, spec, built) if unit.source == "base" else None
         if df is None:
-            unit.sql = unit_sql(model, unit, spec, start, end)
-            df = wh.query_df(render(unit.sql, wh.dialect))
+            unit.sql, text = _compiled(model, unit, spec, start, end, wh.dialect)
+            df = wh.query_df(text)
         frames.append(df)
     keys = ["_bucket"] + list(spec.by)
     frame = frames[0]
@@ -178,6 +180,33 @@ def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
     frame = _normalise_keys(frame, spec)
     frame = _fill(frame, model, spec, measure_names, start, end)
     return Fetched(frame, units)
+
+
+_COMPILED: "OrderedDict[tuple, tuple[exp.Select, str, object]]" = OrderedDict()
+_COMPILED_MAX = 512
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compiled(model, unit: Unit, spec: QuerySpec, start, end, dialect: str
+              ) -> tuple[exp.Select, str]:
+    """`unit_sql` and its text, memoised: the SQL depends only on the model, the unit (fact,
+    mode, measures, the source it was routed to), the spec, the range and the dialect, and a
+    dashboard asks the same few hundred again and again (the trees are never modified)."""
+    key = (id(model), unit.fact.name, unit.mode, tuple(m.name for m in unit.measures),
+           unit.source, spec, start, end, dialect)
+    with _COMPILED_LOCK:
+        hit = _COMPILED.get(key)
+        if hit is not None:
+            _COMPILED.move_to_end(key)
+            return hit[0], hit[1]
+    tree = unit_sql(model, unit, spec, start, end)
+    text = render(tree, dialect)
+    with _COMPILED_LOCK:
+        # the entry holds the model, so no other model can take its id while it lives
+        _COMPILED[key] = (tree, text, model)
+        while len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    return tree, text
 
 
 def _live_tail(wh, model, unit: Unit, spec: QuerySpec, built: dict):

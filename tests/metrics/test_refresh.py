@@ -3,6 +3,7 @@ incremental result equals a full rebuild; the data version moves only when data 
 a reader during a refresh sees the old or the new answer, never a mix."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import threading
@@ -273,3 +274,28 @@ def test_a_failing_materialization_fails_alone_and_is_rebuilt_next_time(wh, mode
     rebuilt = contents(wh, model)
     refresh(wh, model, full=True)
     assert_same_contents(rebuilt, contents(wh, model))
+
+
+def test_compiled_sql_is_reused_only_for_the_same_model_route_and_spec(wh, model, tmp_path):
+    """The query service memoises a unit's SQL; a refresh that builds a materialization
+    reroutes the next query to it (a new entry), and another model compiles its own."""
+    from metrics import fetch
+
+    fetch._COMPILED.clear()
+    spec = make_spec(["opd_ed_visits"], by=["department"], grain="month",
+                     start=dt.date(2025, 1, 1), end=dt.date(2025, 6, 30))
+    before = run(spec, wh=wh, model=model)
+    assert {s for _, _, s in sources(before)} == {"base"}
+    n = len(fetch._COMPILED)
+    again = run(spec, wh=wh, model=model)
+    assert len(fetch._COMPILED) == n  # served from the memo
+    pd.testing.assert_frame_equal(before.frame, again.frame)
+    refresh(wh, model)
+    routed = run(spec, wh=wh, model=model)
+    assert {s for _, _, s in sources(routed)} != {"base"}
+    assert len(fetch._COMPILED) > n
+    pd.testing.assert_frame_equal(before.frame, routed.frame, check_dtype=False)
+    other = copy.deepcopy(model)  # e.g. the themes reloaded: never its SQL reused
+    k = len(fetch._COMPILED)
+    run(spec, wh=wh, model=other)
+    assert len(fetch._COMPILED) > k
