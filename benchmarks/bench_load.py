@@ -22,7 +22,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+#: the tree whose loader a worker measures (`--baseline` runs this script with BENCH_TREE
+#: set to the other checkout; without it, this checkout would shadow that tree's code)
+TREE = Path(os.environ.get("BENCH_TREE") or ROOT)
+sys.path.insert(0, str(TREE))
 
 from warehouse.contract import TABLES  # noqa: E402
 
@@ -138,7 +141,10 @@ def measure(work: Path, rows: int, threads: int | None) -> dict:
     wh.close()
     for f in (db, Path(str(db) + ".wal")):
         f.unlink(missing_ok=True)
-    return {"parse_s": parse_s, "results": results, "change_rows": change_rows}
+    import warehouse
+
+    return {"parse_s": parse_s, "results": results, "change_rows": change_rows,
+            "code": str(Path(warehouse.__file__).resolve().parents[1])}
 
 
 def _measure_in(tree: Path, work: Path, rows: int, threads: int | None) -> dict:
@@ -147,11 +153,15 @@ def _measure_in(tree: Path, work: Path, rows: int, threads: int | None) -> dict:
 
     p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", str(work),
                         "--rows", str(rows)] + (["--threads", str(threads)] if threads else []),
-                       cwd=str(tree), env=dict(os.environ, PYTHONPATH=str(tree)),
+                       cwd=str(tree), env=dict(os.environ, PYTHONPATH=str(tree),
+                                               BENCH_TREE=str(tree)),
                        capture_output=True, text=True)
     if p.returncode:
         raise RuntimeError(p.stderr[-3000:])
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    if Path(out["code"]) != tree.resolve():
+        raise RuntimeError(f"the worker measured {out['code']}, not {tree}")
+    return out
 
 
 def run(rows: int, threads: int | None, out: Path | None, baseline: Path | None = None) -> dict:
