@@ -14,7 +14,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from functools import partial
 
 from sqlglot import exp
 
@@ -272,11 +271,12 @@ def _count_in(cur, table: str, dialect: str) -> int:
                                   dialect)).fetchone()[0])
 
 
-def _full(wh, model, fact, mat, table: str, record) -> int:
+def _full(wh, model, job: "_Job") -> int:
     """Build aside as `<table>__new`, then swap it in within one transaction, which also
-    records the new state (`record(cur, rows)`)."""
+    records the new state."""
+    table = job.table
     new = exp.to_table(table + "__new")
-    create = exp.Create(this=new, kind="TABLE", expression=build_sql(model, fact, mat))
+    create = exp.Create(this=new, kind="TABLE", expression=build_sql(model, job.fact, job.mat))
     rename = exp.Alter(this=new.copy(), kind="TABLE",
                        actions=[exp.AlterRename(this=exp.to_table(table))])
     wh.execute(render(_drop(table + "__new"), wh.dialect))
@@ -285,44 +285,47 @@ def _full(wh, model, fact, mat, table: str, record) -> int:
         cur.execute(render(_drop(table), wh.dialect))
         cur.execute(render(rename, wh.dialect))
         rows = _count_in(cur, table, wh.dialect)
-        record(cur, rows)
+        job.record(cur, rows, "full", -1)
     return rows
 
 
-def _incremental(wh, model, fact, mat, table: str, ranges, record) -> int:
-    """Delete and re-insert the buckets of the (first, last) day ranges and record the new
-    state, all in one transaction (one commit) and one statement each: the fact's rows are
-    computed once (its window functions span the whole fact, so every pass over it costs a
-    full scan), not once per range."""
+def _incremental(wh, model, job: "_Job") -> int:
+    """Delete and re-insert the buckets of the job's (first, last) day ranges and record the
+    new state, all in one transaction (one commit) and one statement each: the fact's rows
+    are computed once (its window functions span the whole fact, so every pass over it costs
+    a full scan), not once per range."""
     t0 = time.perf_counter()
     with wh.transaction() as cur:
-        cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", ranges)), wh.dialect))
-        cur.execute(render(exp.insert(build_sql(model, fact, mat, ranges), table), wh.dialect))
-        rows = _count_in(cur, table, wh.dialect)
-        record(cur, rows, seconds=time.perf_counter() - t0)
+        cur.execute(render(exp.delete(job.table, where=_in_ranges("_bucket", job.ranges)),
+                           wh.dialect))
+        cur.execute(render(exp.insert(build_sql(model, job.fact, job.mat, job.ranges),
+                                      job.table), wh.dialect))
+        rows = _count_in(cur, job.table, wh.dialect)
+        job.record(cur, rows, "incremental", job.months, seconds=time.perf_counter() - t0)
     return rows
 
 
-def _incremental_fact(wh, model, fact: Fact, batch) -> None:
+def _incremental_fact(wh, model, fact: Fact, jobs: list["_Job"]) -> None:
     """Several materializations of one fact with the same day ranges rebuilt in one
     transaction: the fact's rows of those days are computed once (a TEMP table) and each
     aggregates them. Readers see all of them switch at once."""
-    ranges = batch[0][2]
+    ranges = jobs[0].ranges
     temp = exp.Properties(expressions=[exp.TemporaryProperty()])
     create = exp.Create(this=exp.to_table("_mv_rows"), kind="TABLE", properties=temp,
                         replace=True, expression=_fact_rows_in(model, fact, ranges))
     t0 = time.perf_counter()
     with wh.transaction() as cur:
         cur.execute(render(create, wh.dialect))
-        shared = (time.perf_counter() - t0) / len(batch)  # the rows, shared by all
-        for mat, table, _ranges, rec, _fail in batch:
+        shared = (time.perf_counter() - t0) / len(jobs)  # the rows, shared by all
+        for job in jobs:
             t1 = time.perf_counter()
-            cur.execute(render(exp.delete(table, where=_in_ranges("_bucket", ranges)),
+            cur.execute(render(exp.delete(job.table, where=_in_ranges("_bucket", ranges)),
                                wh.dialect))
-            cur.execute(render(exp.insert(build_sql(model, fact, mat, rows_table="_mv_rows"),
-                                          table), wh.dialect))
-            rec(cur, _count_in(cur, table, wh.dialect),
-                seconds=shared + time.perf_counter() - t1)
+            cur.execute(render(exp.insert(build_sql(model, fact, job.mat,
+                                                    rows_table="_mv_rows"), job.table),
+                               wh.dialect))
+            job.record(cur, _count_in(cur, job.table, wh.dialect), "incremental", job.months,
+                       seconds=shared + time.perf_counter() - t1)
         cur.execute(render(_drop("_mv_rows"), wh.dialect))
 
 
@@ -356,6 +359,34 @@ def ensure_calendar_for_data(wh) -> None:
                     dt.date(max(hi, today).year + 1, 12, 31))
 
 
+@dataclass
+class _Job:
+    """One materialization in one refresh: what it is, what was recorded of it, and how its
+    outcome is recorded (inside the transaction that changed it, or later with the others)."""
+
+    fact: Fact
+    mat: Materialization
+    table: str
+    sig: str
+    st: dict | None
+    load_id: int
+    report: RefreshReport
+    t0: float = field(default_factory=time.perf_counter)
+    ranges: list = field(default_factory=list)
+    months: int = 0
+
+    def record(self, cur, rows: int, mode: str, parts: int, error: str | None = None,
+               seconds: float | None = None) -> None:
+        res = MvResult(self.table, mode, parts, rows,
+                       time.perf_counter() - self.t0 if seconds is None else seconds, error)
+        _record(cur, self.fact, self.mat, self.table, self.sig, self.load_id, res, self.st)
+        self.report.results.append(res)
+
+    def forget(self) -> None:
+        """A commit that failed after this job's state was written is not a success."""
+        self.report.results[:] = [r for r in self.report.results if r.name != self.table]
+
+
 def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> RefreshReport:
     """Bring every materialization up to date with the warehouse (one transaction each, so a
     reader sees the old or the new table, never a mix)."""
@@ -366,83 +397,69 @@ def refresh(wh, model, full: bool = False, only: set[str] | None = None) -> Refr
     state = _state(wh)
     report = RefreshReport()
     affected: dict[tuple[str, int], set | None] = {}  # once per fact and starting load
-    logs: dict[int, object] = {}  # the change log read once per starting load
-    later: list[tuple] = []  # states of unchanged / failed materializations, one commit
+    logs: dict[int, Changes] = {}  # the change tables probed once per starting load
+    later: list[tuple] = []  # (job, rows, mode, error, seconds): recorded in one commit
+
+    def fail(job: _Job, e: Exception) -> None:
+        job.forget()
+        later.append((job, 0, "failed", str(e), time.perf_counter() - job.t0))
+
     for fact in model.facts.values():
-        batch: list[tuple] = []  # this fact's incremental rebuilds: (mat, table, ranges, record)
+        batch: list[_Job] = []  # this fact's incremental rebuilds
         for mat in fact.materializations:
             table = mv_table(fact, mat)
             if only and table not in only:
                 continue
-            t0 = time.perf_counter()
-            sig = signature(model, fact, mat)
             st = state.get(table)
-
-            def record(cur, rows, mode, parts, error=None, seconds=None, fact=fact, mat=mat,
-                       table=table, sig=sig, st=st, t0=t0):
-                res = MvResult(table, mode, parts, rows,
-                               time.perf_counter() - t0 if seconds is None else seconds, error)
-                _record(cur, fact, mat, table, sig, load_id, res, st)
-                report.results.append(res)
-
-            def failed(e, record=record, table=table, t0=t0):
-                # (a commit that failed after its state was written is not a success)
-                report.results[:] = [r for r in report.results if r.name != table]
-                later.append((partial(record, error=str(e),
-                                      seconds=time.perf_counter() - t0), 0, "failed", 0))
-
-            def unchanged(rows, record=record, t0=t0):
-                later.append((partial(record, seconds=time.perf_counter() - t0), rows,
-                              "unchanged", 0))
-
+            job = _Job(fact, mat, table, signature(model, fact, mat), st, load_id, report)
             try:
-                if full or st is None or st["signature"] != sig or st["status"] != "ok" \
+                if full or st is None or st["signature"] != job.sig or st["status"] != "ok" \
                         or not wh.table_exists(table):
-                    _full(wh, model, fact, mat, table, partial(record, mode="full", parts=-1))
-                    continue
-                if int(st["built_load_id"]) >= load_id:
-                    unchanged(int(st["rows"]))
+                    _full(wh, model, job)
                     continue
                 since = int(st["built_load_id"])
-                if (fact.name, since) not in affected:
-                    if since not in logs:
-                        logs[since] = changes_since(wh, since)
-                    affected[(fact.name, since)] = affected_days(wh, model, fact, since,
-                                                                 logs[since])
-                days = affected[(fact.name, since)]
+                days: set | None = set()
+                if since < load_id:
+                    if (fact.name, since) not in affected:
+                        if since not in logs:
+                            logs[since] = changes_since(wh, since)
+                        affected[(fact.name, since)] = affected_days(wh, model, fact, since,
+                                                                     logs[since])
+                    days = affected[(fact.name, since)]
                 if days is None:
-                    _full(wh, model, fact, mat, table, partial(record, mode="full", parts=-1))
-                elif not days:  # the loads since touched nothing this fact reads
-                    unchanged(int(st["rows"]))
+                    _full(wh, model, job)
+                elif not days:  # nothing since, or the loads since touched nothing it reads
+                    later.append((job, int(st["rows"]), "unchanged", None,
+                                  time.perf_counter() - job.t0))
                 else:
                     # a day bucket holds only its day's rows: rebuild the changed days; a
                     # month bucket its whole month. `partitions` counts months either way.
                     months = _months(days)
-                    batch.append((mat, table, _runs(days) if mat.grain == "day" else months,
-                                  partial(record, mode="incremental", parts=len(months)),
-                                  failed))
+                    job.ranges = _runs(days) if mat.grain == "day" else months
+                    job.months = len(months)
+                    batch.append(job)
             except Exception as e:  # recorded, shown on the health page; never fatal
-                failed(e)
-        groups: dict[tuple, list] = {}  # same ranges: rows read once (a month grain reads
-        for job in batch:                # its whole month, a day grain only its days)
-            groups.setdefault(tuple(job[2]), []).append(job)
+                fail(job, e)
+        groups: dict[tuple, list[_Job]] = {}  # same ranges: the rows are read once (a month
+        for job in batch:                     # grain reads its whole month, a day grain
+            groups.setdefault(tuple(job.ranges), []).append(job)  # only its days)
         for group in groups.values():
             if len(group) > 1:
                 try:
                     _incremental_fact(wh, model, fact, group)
                     continue
                 except Exception:  # rebuild them one by one: a failure stays with its own
-                    report.results[:] = [r for r in report.results
-                                         if r.name not in {g[1] for g in group}]
-            for mat, table, ranges, rec, fail in group:
+                    for job in group:
+                        job.forget()
+            for job in group:
                 try:
-                    _incremental(wh, model, fact, mat, table, ranges, rec)
+                    _incremental(wh, model, job)
                 except Exception as e:
-                    fail(e)
+                    fail(job, e)
     if later:
         with wh.transaction() as cur:
-            for rec, rows, mode, parts in later:
-                rec(cur, rows, mode, parts)
+            for job, rows, mode, error, seconds in later:
+                job.record(cur, rows, mode, 0, error, seconds)
     order = {mv_table(f, m): i for i, (f, m) in enumerate(
         (f, m) for f in model.facts.values() for m in f.materializations)}
     report.results.sort(key=lambda r: order[r.name])
