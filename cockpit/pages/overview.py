@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import urlencode
 
 import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
+from flask import has_request_context
 
 from cockpit import data, state
 from cockpit.components import data_table, freshness_line, panel
@@ -230,12 +232,15 @@ def compare_label(view: state.View) -> str:
 # -- layout -----------------------------------------------------------------------------------
 
 def layout(**params):
-    """Static skeleton; every block is filled by a callback from the URL."""
+    """The skeleton, with the live strip already filled: it is the first thing a director
+    reads, so it comes with the page instead of queueing behind the ~20 callbacks that fill
+    the other blocks from the URL (and it refreshes by the shell's tick after that)."""
     lang = params.get("lang") if params.get("lang") in ("zh", "en") else "zh"
+    live = render_live("?" + urlencode(params)) if has_request_context() else None
     return html.Div(className="overview", children=[
         html.Div(id="overview-fresh", className="overview-fresh"),
         html.Div(id="overview-filterbar", className="overview-filterbar"),
-        html.Div(id="overview-live", className="overview-live"),
+        html.Div(live, id="overview-live", className="overview-live"),
         html.Div(id="overview-panels", className="overview-panels", children=[
             html.Div(id=f"overview-panel-{key}", className="overview-panel-slot")
             for key, _, _ in PANELS]),
@@ -674,7 +679,7 @@ def render_focus(search):
 callback(Output("overview-fresh", "children"), Input("url", "search"))(render_fresh)
 callback(Output("overview-filterbar", "children"), Input("url", "search"))(render_filterbar)
 callback(Output("overview-live", "children"), Input("url", "search"),
-         Input("shell-tick", "n_intervals"))(render_live)
+         Input("shell-tick", "n_intervals"), prevent_initial_call=True)(render_live)
 for _key, _, _ in PANELS:
     callback(Output(f"overview-panel-{_key}", "children"), Input("url", "search"))(
         (lambda k: lambda search: render_panel(k, search))(_key))

@@ -65,6 +65,26 @@ def test_layout_has_prefixed_ids(page):
         assert find(tree, id_) is not None
 
 
+def test_the_live_strip_comes_with_the_page(page):
+    """Opened by a browser (inside a request), the layout already holds the live strip with
+    the same cards `render_live` gives, so the first number does not wait for the ~20
+    panel callbacks; its own callback only refreshes it (tick, filters)."""
+    import dash
+    from flask import Flask
+
+    with Flask(__name__).test_request_context("/"):
+        tree = page.layout(period="month", date="2026-10-15")
+    live = find(tree, "overview-live")
+    assert find(live, "overview-live-panel") is not None
+    got = card_value(find(live, "overview-live-opd_ed_visits"))
+    want = card_value(find(page.render_live(SEARCH), "overview-live-opd_ed_visits"))
+    assert got == want and got not in ("", "—")
+    assert find(page.layout(), "overview-live").children is None  # no request: no queries
+    cb = next(c for c in dash._callback.GLOBAL_CALLBACK_LIST
+              if "overview-live.children" in c["output"])
+    assert cb["prevent_initial_call"] is True
+
+
 def test_default_campuses_are_main_and_branch(page):
     assert page.hospital_campuses() == ["C01", "C02"]
     assert page.alliance_campuses() == ["C03", "C04"]
