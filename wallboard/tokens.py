@@ -190,8 +190,21 @@ def _outputs_allowed(body) -> bool:
         ids.append(str(i.get("type", "")) if isinstance(i, dict) else str(i))
         return True
 
-    return (collect(body.get("outputs")) and bool(ids)
-            and all(i.startswith(KIOSK_OUTPUT_PREFIXES) for i in ids))
+    if not (collect(body.get("outputs")) and bool(ids)
+            and all(i.startswith(KIOSK_OUTPUT_PREFIXES) for i in ids)):
+        return False
+    # the page router renders whatever path it is given: for a kiosk only a wallboard's
+    return not any(i.startswith("_pages_") for i in ids) or _path_of(body).startswith(
+        "/wallboard")
+
+
+def _path_of(body: dict) -> str:
+    """The `pathname` a Dash callback request carries as an input ('' when none)."""
+    for item in body.get("inputs") or []:
+        for x in item if isinstance(item, list) else [item]:
+            if isinstance(x, dict) and x.get("property") == "pathname":
+                return str(x.get("value") or "")
+    return ""
 
 
 def _token_in(url: str | None) -> str | None:

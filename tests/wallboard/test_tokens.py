@@ -69,7 +69,14 @@ def test_outputs_a_kiosk_may_ask_for():
     ok = {"outputs": [{"id": "wallboard-live", "property": "children"},
                       [{"id": {"type": "wallboard-body", "index": 0}, "property": "children"}]]}
     assert tokens._outputs_allowed(ok)
-    assert tokens._outputs_allowed({"outputs": {"id": "_pages_content", "property": "children"}})
+    pages = {"outputs": {"id": "_pages_content", "property": "children"},
+             "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/wallboard"},
+                        {"id": "_pages_location", "property": "search", "value": "?token=x"}]}
+    assert tokens._outputs_allowed(pages)
+    # the page router for any other page (the overview's layout carries live figures)
+    pages["inputs"][0]["value"] = "/"
+    assert not tokens._outputs_allowed(pages)
+    assert not tokens._outputs_allowed({"outputs": {"id": "_pages_content", "property": "children"}})
     assert not tokens._outputs_allowed({"outputs": {"id": "export-download", "property": "data"}})
     assert not tokens._outputs_allowed({"outputs": [{"id": "overview-live", "property": "x"}]})
     assert not tokens._outputs_allowed({"outputs": []})
