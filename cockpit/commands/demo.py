@@ -99,11 +99,11 @@ def register(app: typer.Typer) -> None:
         """Generate the demo hospital if there is no database, load, refresh, serve."""
         import datetime as dt
 
-        from rich.console import Console
+        from . import console as make_console
 
         from warehouse.engine import parse_target
 
-        console = Console()
+        console = make_console()
         _, location = parse_target(db)
         exists = location != ":memory:" and Path(location).exists()
         if exists:

@@ -20,9 +20,9 @@ _DB = typer.Option(None, "--db", help="DuckDB file or engine URL (default: $COCK
 
 
 def _console(err: bool = False):
-    from rich.console import Console
+    from . import console
 
-    return Console(stderr=err)
+    return console(stderr=err)
 
 
 def print_report(report, console=None) -> None:

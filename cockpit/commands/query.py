@@ -111,7 +111,7 @@ def _print_rows(rows: list[dict], fmt: str, spec) -> None:
             w.writerows(rows)
         typer.echo(buf.getvalue().rstrip("\n"))
         return
-    from rich.console import Console
+    from . import console
     from rich.table import Table
 
     t = Table(show_lines=False)
@@ -120,7 +120,7 @@ def _print_rows(rows: list[dict], fmt: str, spec) -> None:
     for row in rows:
         t.add_row(*["" if v is None else (f"{v:,.4g}" if isinstance(v, float) else str(v))
                     for v in row.values()])
-    Console().print(t)
+    console().print(t)
 
 
 def ask_server(info: dict, metrics, by, grain, start, end, where, as_of, explain,

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
         full: bool = typer.Option(False, "--full", help="rebuild everything"),
     ) -> None:
         """Full build the first time, then only the month partitions the loads changed."""
-        from rich.console import Console
+        from . import console
         from rich.table import Table
 
         from metrics.materialize import refresh
@@ -27,6 +27,6 @@ def register(app: typer.Typer) -> None:
         for r in report.results:
             t.add_row(r.name, r.mode, "all" if r.partitions < 0 else str(r.partitions),
                       f"{r.rows:,}", f"{r.seconds:.2f}", r.error or "")
-        Console().print(t)
+        console().print(t)
         if report.failed:
             raise typer.Exit(1)

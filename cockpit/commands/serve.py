@@ -15,11 +15,11 @@ def register(app: typer.Typer) -> None:
         debug: bool = typer.Option(False, "--debug", help="Flask's dev server (never in production)"),
     ) -> None:
         """Serve the cockpit, load whatever arrives in the inbox, refresh every minute."""
-        from rich.console import Console
+        from . import console
 
         from cockpit.server import serve
 
-        Console().print(f"cockpit on [bold]http://{host}:{port}/[/]  (inbox: ./inbox)")
+        console().print(f"cockpit on [bold]http://{host}:{port}/[/]  (inbox: ./inbox)")
         serve(db=db, host=host, port=port, debug=debug)
 
     users = typer.Typer(help="Cockpit users and roles (users.yaml, hashed passwords).")

@@ -188,7 +188,7 @@ def _print(table: dict, fmt: str) -> None:
         w.writerows(rows)
         typer.echo(buf.getvalue().rstrip("\n"))
         return
-    from rich.console import Console
+    from . import console
     from rich.table import Table
 
     columns = [c for c in columns if c != "params"]  # a version's JSON parameters: too wide
@@ -198,7 +198,7 @@ def _print(table: dict, fmt: str) -> None:
     for row in rows:
         t.add_row(*["" if row[c] is None else (f"{row[c]:,.6g}" if isinstance(row[c], float)
                                                 else str(row[c])) for c in columns])
-    Console().print(t)
+    console().print(t)
 
 
 DB = typer.Option(None, "--db", help="DuckDB file (default ./cockpit.duckdb)")

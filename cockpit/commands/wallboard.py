@@ -72,7 +72,7 @@ def tokens_list(
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    from rich.console import Console
+    from . import console
     from rich.table import Table
 
     t = Table(title="kiosk tokens")
@@ -81,7 +81,7 @@ def tokens_list(
     for r in rows:
         t.add_row(r["id"], r["name"], r["campus"] or "全部", r["created"] or "",
                   r["revoked"] or "")
-    Console().print(t)
+    console().print(t)
 
 
 @tokens_app.command("revoke")

@@ -134,3 +134,23 @@ def test_cli_exit_1_on_unreadable_or_nothing_loaded(tmp_path):
                        cwd=Path(__file__).resolve().parents[2])
     assert p.returncode == 1
     assert "fact_visit.csv:1: header lacks required column(s) patient_id" in p.stderr
+
+
+def test_cli_tables_are_not_cut_in_a_log(tmp_path, capsys, monkeypatch):
+    """Not on a terminal (a log, cron, CI) the load report keeps whole table names and
+    numbers (rich alone would assume 80 columns and print `fact…`, `1,23…`)."""
+    from cockpit.commands import console
+    from cockpit.commands.load import print_report
+    from warehouse.loader import LoadReport, TableReport
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert console().width == 160
+    rep = LoadReport(1, str(tmp_path), "delivery")
+    for name in ("dim_department", "fact_admission_booking", "fact_charge"):
+        rep.tables[name] = TableReport(name, read=12_345_678, inserted=12_345_678,
+                                       seconds=123.4)
+    print_report(rep)
+    out = capsys.readouterr().out
+    assert "fact_admission_booking" in out and "12,345,678" in out and "…" not in out
+    monkeypatch.setenv("COLUMNS", "100")
+    assert console().width == 100  # an operator's choice wins
