@@ -145,6 +145,11 @@ class Warehouse:
         else:
             cur.execute("COMMIT")
 
+    def table_names(self) -> set[str]:
+        """Every table and view of the warehouse, in one query (for code that would otherwise
+        ask `table_exists` once per table)."""
+        return {r[0] for r in self.query_rows("select table_name from information_schema.tables")}
+
     def table_exists(self, name: str) -> bool:
         if self.dialect == "duckdb":
             return bool(self.scalar(

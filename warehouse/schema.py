@@ -251,12 +251,9 @@ def create_all(wh: "Warehouse") -> None:
     """
     if wh.dialect == "duckdb":
         cur = wh.cursor()
-        if cur.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
-                       [CHANGE_LOG]).fetchone()[0] and cur.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                [changes_table(LOAD_ORDER[-1])]).fetchone()[0] and cur.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                [BULK_LOADS]).fetchone()[0]:
+        last = (CHANGE_LOG, changes_table(LOAD_ORDER[-1]), BULK_LOADS)
+        if cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                       "(?, ?, ?)", list(last)).fetchone()[0] == len(last):
             return  # already there (the view is created last; _bulk_loads came later)
         for stmt in ddl("duckdb"):
             cur.execute(stmt)

@@ -13,5 +13,5 @@ def console(stderr: bool = False):
 
     c = Console(stderr=stderr)
     if not c.is_terminal and "COLUMNS" not in os.environ:
-        c = Console(stderr=stderr, width=160)
+        c.width = 160
     return c

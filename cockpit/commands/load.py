@@ -16,13 +16,9 @@ from typing import Optional
 
 import typer
 
+from . import console as make_console
+
 _DB = typer.Option(None, "--db", help="DuckDB file or engine URL (default: $COCKPIT_DB or ./cockpit.duckdb)")
-
-
-def _console(err: bool = False):
-    from . import console
-
-    return console(stderr=err)
 
 
 def print_report(report, console=None) -> None:
@@ -30,7 +26,7 @@ def print_report(report, console=None) -> None:
     deleted / quarantined) and its reconciliation."""
     from rich.table import Table
 
-    console = console or _console()
+    console = console or make_console()
     t = Table(title=f"load {report.load_id} · {report.source}", title_justify="left")
     for h in ("table", "read", "loaded", "updated", "unchanged", "deleted", "delete unknown",
               "duplicates", "quarantined", "s"):
@@ -53,7 +49,7 @@ def print_report(report, console=None) -> None:
 
 
 def print_differences(diffs, console=None) -> None:
-    console = console or _console()
+    console = console or make_console()
     if not diffs:
         console.print("[green]reconciliation (对账): no difference[/green]")
         return
@@ -75,7 +71,7 @@ def _hand_to_server(source: Path, db: Optional[str]) -> bool:
              sorted(p for p in source.iterdir() if p.suffix in (".csv", ".parquet")
                     and table_for_file(p)))
     queued = hand_over(files)
-    _console().print(f"the cockpit server owns the warehouse: handed {len(queued)} file(s) to "
+    make_console().print(f"the cockpit server owns the warehouse: handed {len(queued)} file(s) to "
                      "its inbox; it loads them within a minute (see /health)")
     return True
 
@@ -113,7 +109,7 @@ def register(app: typer.Typer) -> None:
                 report = load_delivery(wh, source, encoding=encoding, progress=not as_json)
             except NothingLoaded as e:
                 if e.report is not None and e.report.tables:
-                    print_report(e.report, _console(err=True))
+                    print_report(e.report, make_console(stderr=True))
                 raise
             if as_json:
                 typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=str))
@@ -144,14 +140,14 @@ def register(app: typer.Typer) -> None:
         finally:
             wh.close()
         if df.empty:
-            _console().print("no quarantined rows")
+            make_console().print("no quarantined rows")
             return
         t = Table()
         for h in ("load", "table", "status", "reason"):
             t.add_column(h)
         for r in df.itertuples():
             t.add_row(str(r.load_id), r.table_name, r.status, r.reason)
-        _console().print(t)
+        make_console().print(t)
 
     @qapp.command("export")
     def q_export(
