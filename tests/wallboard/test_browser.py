@@ -184,8 +184,10 @@ def test_revoked_token_is_refused(browser, server):
 
 
 def test_short_soak_heap_is_flat(browser, server):
-    """≤ 60 s of refresh=1 and 6 s pages: the live heap (after a forced GC) does not keep
-    growing. The 30-minute soak is benchmarks/bench_wallboard_soak.py."""
+    """≤ 70 s of refresh=1 and 6 s pages: the live heap (after a forced GC) does not keep
+    growing. The live heap wanders by ±2 MB once every page is drawn (the 30-minute soak,
+    benchmarks/bench_wallboard_soak.py, measured 23–30 MB), so a short run can only catch a
+    steady leak: every step up by more than noise, or growth beyond the soak's whole range."""
     page = open_board(browser, server, "/wallboard/fast", "refresh=1")
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
@@ -195,14 +197,14 @@ def test_short_soak_heap_is_flat(browser, server):
         m = {x["name"]: x["value"] for x in cdp.send("Performance.getMetrics")["metrics"]}
         return m["JSHeapUsedSize"] / 2**20
 
-    time.sleep(12)                                              # warm-up: every page drawn
+    time.sleep(24)                                   # warm-up: every page drawn twice
     samples = []
-    for _ in range(6):
+    for _ in range(8):
         samples.append(live_heap())
-        time.sleep(6)
+        time.sleep(5)
     growth = samples[-1] - samples[0]
-    monotonic = all(b > a for a, b in zip(samples, samples[1:]))
-    assert not (monotonic and growth > 1.0), samples
+    steady = all(b - a > 0.1 for a, b in zip(samples, samples[1:]))
+    assert not (steady and growth > 1.0), samples
     assert growth < 4.0, samples
-    assert page.evaluate("window.__wallboard.oks") > 20
+    assert page.evaluate("window.__wallboard.oks") > 30
     page.close()
