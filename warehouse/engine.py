@@ -61,7 +61,8 @@ class Warehouse:
 
             try:
                 self._root = duckdb.connect(location, read_only=read_only, config={
-                    "memory_limit": settings.get("duckdb_memory")})
+                    "memory_limit": settings.get("duckdb_memory"),
+                    "checkpoint_threshold": settings.get("duckdb_checkpoint")})
             except duckdb.IOException as e:  # held by another process (the server)
                 raise EngineError(
                     f"cannot open {location}: {e}. A DuckDB file is held by one process; if the "
@@ -144,6 +145,20 @@ class Warehouse:
             raise
         else:
             cur.execute("COMMIT")
+
+    def checkpoint(self) -> bool:
+        """Write the write-ahead log into the file (DuckDB; StarRocks has nothing to do).
+        The server calls it after a refresh, so commits on the way to fresh numbers do not
+        checkpoint; False when DuckDB declined (another transaction wrote meanwhile)."""
+        if self.dialect != "duckdb" or self.read_only or self.location == ":memory:":
+            return True
+        import duckdb
+
+        try:
+            self.cursor().execute("CHECKPOINT")
+        except duckdb.TransactionException:
+            return False
+        return True
 
     def table_names(self) -> set[str]:
         """Every table and view of the warehouse, in one query (for code that would otherwise

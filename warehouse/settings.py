@@ -33,6 +33,10 @@ SETTINGS: tuple[Setting, ...] = (
             "DuckDB's memory limit (its buffer pool; DuckDB's own default is 80 % of RAM, which "
             "a `large` load fills). Beyond it DuckDB spills to a temporary folder beside the "
             "file."),
+    Setting("duckdb_checkpoint", "256MB",
+            "Write-ahead log size at which DuckDB checkpoints inside a commit (its own default "
+            "is 16MB). The server checkpoints after each load-and-refresh instead, once the new "
+            "numbers are visible, so this is only the ceiling."),
     Setting("tz", "Asia/Shanghai", "The hospital's time zone; 'today' and 'now' are the hospital's."),
     Setting("home", ".",
             "Folder holding `inbox/`, `archive/` and the server's runtime files."),

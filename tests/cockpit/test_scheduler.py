@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -208,3 +209,41 @@ def test_interval_runs_wait_while_a_job_backs_off(jobs):
     assert len(calls) == 1
     jobs._run("backoff", boom, True)      # the retry itself runs
     assert len(calls) == 2
+
+
+def test_ingest_checkpoints_after_the_refresh_not_inside_it(tmp_path, monkeypatch):
+    """Commits on the way to fresh numbers leave their log in the WAL (the threshold is high);
+    the ingest job writes it into the file once the refresh is visible."""
+    from cockpit import data, server
+    from metrics import materialize
+    from metrics.materialize import MvResult, RefreshReport
+
+    monkeypatch.setenv("COCKPIT_HOME", str(tmp_path))
+    db = tmp_path / "w.duckdb"
+    wh = open_warehouse(str(db))
+    assert wh.scalar("SELECT current_setting('checkpoint_threshold')") == "244.1 MiB"  # 256MB
+    wal = Path(str(db) + ".wal")
+    seen = {}
+
+    def fake_refresh(wh_, model):
+        wh_.execute("CREATE TABLE IF NOT EXISTS t AS SELECT range AS i, range::VARCHAR AS s "
+                    "FROM range(100000)")
+        seen["wal"] = wal.stat().st_size if wal.exists() else 0
+        return RefreshReport([MvResult("mv_visit__daily_org", "incremental", 1, 10)])
+
+    data.configure(wh, None, None)
+    monkeypatch.setattr(materialize, "refresh", fake_refresh)
+    j = Jobs(wh)
+    j.scheduler.start(paused=True)
+    try:
+        server._add_jobs(j, wh, None, demo=False)
+        job = j.scheduler.get_job("ingest")
+        job.func(*job.args)
+        (rec,) = _log(j, "ingest")
+        assert rec["status"] == "ok" and "checkpoint" in rec["detail"], rec
+        assert "deferred" not in rec["detail"]
+        assert seen["wal"] > 1_000_000  # the refresh's commit did not checkpoint
+        assert (wal.stat().st_size if wal.exists() else 0) < seen["wal"] // 10
+    finally:
+        j.shutdown()
+        wh.close()
