@@ -10,6 +10,7 @@ only when a refresh changed something.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
@@ -72,6 +73,43 @@ def _in_ranges(col: str, ranges) -> exp.Expression:
     return exp.or_(*[exp.and_(exp.GTE(this=sb.col(col), expression=sb.literal(a)),
                               exp.LTE(this=sb.col(col), expression=sb.literal(b)))
                      for a, b in ranges])
+
+
+_SQL: dict[tuple, tuple[object, str]] = {}
+
+
+def _sql(model, key: tuple, build) -> str:
+    """The rendered SQL `build()` for `key`, built once per model: a refresh every minute
+    asks the same questions with other parameters (`$since`) or other rows (`_mv_rows`,
+    `_mv_ranges`), and building and rendering sqlglot trees costs more than DuckDB answering
+    them. The entry holds the model, so a new model (or a reused id) never reads another's."""
+    hit = _SQL.get((id(model),) + key)
+    if hit is None or hit[0] is not model:
+        if len(_SQL) > 2048:
+            _SQL.clear()
+        hit = _SQL[(id(model),) + key] = (model, build())
+    return hit[1]
+
+
+_SINCE = exp.Placeholder(this="since")  # the load a materialization last saw
+
+
+def _ranges_temp(ranges, dialect: str) -> str:
+    """A TEMP table `_mv_ranges(lo, hi)` of (first, last) day ranges."""
+    values = exp.values([(sb.literal(a), sb.literal(b)) for a, b in ranges], alias="v",
+                        columns=["lo", "hi"])
+    temp = exp.Properties(expressions=[exp.TemporaryProperty()])
+    return render(exp.Create(this=exp.to_table("_mv_ranges"), kind="TABLE", properties=temp,
+                             replace=True, expression=exp.select("lo", "hi").from_(values)),
+                  dialect)
+
+
+def _delete_ranges(table: str) -> exp.Delete:
+    """Delete the buckets inside `_mv_ranges` (constant SQL whatever the ranges)."""
+    inside = exp.select(exp.Literal.number(1)).from_(exp.to_table("_mv_ranges", alias="r")) \
+        .where(exp.Between(this=exp.column("_bucket", table), low=exp.column("lo", "r"),
+                           high=exp.column("hi", "r")))
+    return exp.delete(table, where=exp.Exists(this=inside))
 
 
 def _fact_rows_in(model, fact: Fact, ranges=None) -> exp.Select:
@@ -160,15 +198,39 @@ def changes_since(wh, since: int, existing: set[str] | None = None) -> Changes:
     return Changes(frozenset(tables), frozenset(bulk_loaded(wh, since)))
 
 
-def _changed_dates(fact: Fact, tables: set[str], since: int) -> exp.Expression | None:
-    """(t, k, d) for every old and new date of a changed key of the fact's tables, from the
-    typed change tables: the date columns and `_part_date` (link columns are ids, not days).
-    An unchanged date of an updated row of the fact's own table (single-column key) is left
-    out: the row's current day is found from the row itself, and the unchanged value moves
-    nothing (a discharge filled in today does not touch the admission month of a fact dated
-    by discharge). Joined tables keep every value."""
+def _key_joins(fact: Fact) -> dict[str, tuple[str, str]]:
+    """Joined tables each fact row meets through the joined table's own key (`on` is
+    `alias.key = f.column`): table -> (alias, key). A change to such a row cannot relink
+    it; it can only move its fact rows between days through the fact's time, or change
+    them within their day."""
+    out: dict[str, tuple[str, str]] = {}
+    seen: dict[str, int] = {}
+    for j in fact.joins:
+        seen[j.table] = seen.get(j.table, 0) + 1
+        pk = TABLES[j.table].primary_key if j.table in TABLES else ()
+        on = sb.parse_expr(j.on)
+        if len(pk) != 1 or j.table == fact.table or not isinstance(on, exp.EQ):
+            continue
+        sides = {(c.table, c.name) for c in (on.this, on.expression) if isinstance(c, exp.Column)}
+        if len(sides) == 2 and (j.alias, pk[0]) in sides and any(t == "f" for t, _ in sides):
+            out[j.table] = (j.alias, pk[0])
+    return {t: v for t, v in out.items() if seen[t] == 1}
+
+
+def _changed_dates(fact: Fact, tables: set[str]) -> exp.Expression | None:
+    """(t, k, d) for every old and new date of a changed key of the fact's tables after load
+    `$since`, from the typed change tables: the date columns and `_part_date` (link columns
+    are ids, not days). An unchanged date of an updated row of the fact's own table
+    (single-column key) is left out: the row's current day is found from the row itself,
+    and the unchanged value moves nothing (a discharge filled in today does not touch the
+    admission month of a fact dated by discharge). A table joined by its key gives only the
+    dates the fact's time reads from it (the old day of its rows; their current day comes
+    from the keyed pass): a settlement dated by its stay's discharge does not rebuild the
+    stay's admission month. Other joined tables keep every value."""
     from warehouse.schema import tracked_columns
 
+    key_joins = _key_joins(fact)
+    time_cols = {(c.table, c.name) for c in sb.parse_expr(fact.time).find_all(exp.Column)}
     parts = []
     for name in sorted(tables):
         table = TABLES[name]
@@ -180,20 +242,23 @@ def _changed_dates(fact: Fact, tables: set[str], since: int) -> exp.Expression |
         for c in tracked_columns(table):
             if c != PART_DATE and c not in table.date_columns:
                 continue
+            if name in key_joins and (key_joins[name][0], c) not in time_cols:
+                continue
             old, new = sb.col("old_" + c), sb.col("new_" + c)
             for side in (old, new):
-                cond = [exp.GT(this=sb.col("load_id"), expression=sb.literal(int(since))),
+                cond = [exp.GT(this=sb.col("load_id"), expression=_SINCE.copy()),
                         exp.Not(this=exp.Is(this=side.copy(), expression=exp.Null()))]
                 if own:
                     cond.append(exp.NullSafeEQ(this=old.copy(), expression=new.copy()).not_())
-                parts.append(exp.select(exp.alias_(sb.literal(name), "t"), exp.alias_(key.copy(), "k"),
+                parts.append(exp.select(exp.alias_(sb.literal(name), "t"),
+                                        exp.alias_(key.copy(), "k"),
                                         exp.alias_(exp.cast(side.copy(), "DATE"), "d"))
                              .from_(changes_table(name)).where(exp.and_(*cond)))
     if not parts:
         return None
     union = parts[0]
     for pr in parts[1:]:
-        union = exp.union(union, pr, distinct=False)
+        union = exp.union(union, pr, distinct=False, copy=False)
     return union
 
 
@@ -224,37 +289,78 @@ def affected_days(wh, model, fact: Fact, since: int, changed: Changes | None = N
     relevant = {t for t in changes.tables & tables if TABLES[t].kind == "fact"}
     if not relevant:
         return set()
-    dates = _changed_dates(fact, relevant, since)
+    key = (fact.name, tuple(sorted(relevant)), wh.dialect)
+    params = {"since": int(since)}
     days: set[dt.date] = set()
-    if dates is not None:
-        src = exp.Subquery(this=dates, alias="c")
-        if fact.span_changes:  # every day between a key's old and new dates, up to today
-            per_key = exp.select(exp.alias_(exp.Min(this=sb.col("d")), "lo"),
-                                 exp.alias_(exp.Max(this=sb.col("d")), "hi")).from_(src) \
-                .group_by(sb.col("t"), sb.col("k"))
-            q = exp.select("lo", "hi").from_(exp.Subquery(this=per_key, alias="p")).distinct()
-            today = dt.date.today()
-            days |= _span((lo, max(hi, today)) for lo, hi in wh.query_rows(render(q, wh.dialect)))
-        else:
-            q = exp.select(sb.col("d")).from_(src).distinct()
-            days |= {d for (d,) in wh.query_rows(render(q, wh.dialect)) if d is not None}
-    # the fact's own date for changed base rows, through its joins (e.g. an operation's
-    # partition is its stay's discharge date): one pass over the fact, keyed by the change
-    # table. An inserted row of a fact dated by its own columns needs no pass: its new
-    # values above are its day.
-    pk = TABLES[fact.table].primary_key if fact.table in TABLES else ()
-    if len(pk) == 1 and fact.table in relevant:
-        ops = ["update"] if _dated_by_own_columns(fact) else ["update", "insert"]
-        keyed = exp.select(sb.col(pk[0])).from_(changes_table(fact.table)).where(exp.and_(
-            exp.GT(this=sb.col("load_id"), expression=sb.literal(int(since))),
-            exp.In(this=sb.col("op"), expressions=[sb.literal(o) for o in ops])))
-        q = exp.select(exp.Distinct(expressions=[sb.col("_day")])).from_(
-            exp.Subquery(this=sb.fact_rows(fact, model.settings), alias="r")).where(
-            exp.In(this=sb.col(pk[0]), query=exp.Subquery(this=keyed)))
-        days |= {d for (d,) in wh.query_rows(render(q, wh.dialect)) if d is not None}
+    span = fact.span_changes  # every day between a key's old and new dates, up to today
+    sql = _sql(model, ("span" if span else "dates",) + key,
+               lambda: (_span_sql if span else _dates_sql)(fact, relevant, wh.dialect))
+    if sql is not None and span:
+        today = dt.date.today()
+        days |= _span((lo, max(hi, today)) for lo, hi in wh.query_rows(sql, params))
+    elif sql is not None:
+        days |= {d for (d,) in wh.query_rows(sql, params) if d is not None}
+    # the current day of the fact's rows whose own key changed, or that meet a changed row
+    # of a table joined by its key (e.g. an operation's partition is its stay's discharge
+    # date): one pass over the fact, keyed by the change tables. An inserted row of a fact
+    # dated by its own columns needs no pass: its new values above are its day.
+    if _keyed_sources(fact, relevant):
+        days |= {d for (d,) in wh.query_rows(
+            _sql(model, ("keyed",) + key, lambda: _keyed_sql(model, fact, relevant, wh.dialect)),
+            params) if d is not None}
     if fact.lookback_days:
         days = {d - dt.timedelta(days=k) for d in days for k in range(fact.lookback_days + 1)}
     return days
+
+
+def _dates_sql(fact: Fact, tables: set[str], dialect: str) -> str | None:
+    dates = _changed_dates(fact, tables)
+    if dates is None:
+        return None
+    src = exp.Subquery(this=dates, alias="c")
+    return render(exp.select(sb.col("d")).from_(src).distinct(), dialect)
+
+
+def _span_sql(fact: Fact, tables: set[str], dialect: str) -> str | None:
+    """(lo, hi): each changed key's first and last date."""
+    dates = _changed_dates(fact, tables)
+    if dates is None:
+        return None
+    src = exp.Subquery(this=dates, alias="c")
+    per_key = exp.select(exp.alias_(exp.Min(this=sb.col("d")), "lo"),
+                         exp.alias_(exp.Max(this=sb.col("d")), "hi")).from_(src) \
+        .group_by(sb.col("t"), sb.col("k"))
+    return render(exp.select("lo", "hi").from_(exp.Subquery(this=per_key, alias="p"))
+                  .distinct(), dialect)
+
+
+def _keyed_sources(fact: Fact, tables: set[str]) -> list[tuple[str, str, str, list[str]]]:
+    """(table, alias, key, ops) whose changed keys name fact rows directly: the fact's own
+    table (single-column key) and tables joined by their key."""
+    out = []
+    pk = TABLES[fact.table].primary_key if fact.table in TABLES else ()
+    if len(pk) == 1 and fact.table in tables:
+        ops = ["update"] if _dated_by_own_columns(fact) else ["update", "insert"]
+        out.append((fact.table, "f", pk[0], ops))
+    for name, (alias, key) in sorted(_key_joins(fact).items()):
+        if name in tables:
+            out.append((name, alias, key, ["update", "insert", "delete"]))
+    return out
+
+
+def _keyed_sql(model, fact: Fact, tables: set[str], dialect: str) -> str:
+    """The current day of the fact's rows whose key, or whose key-joined row, changed after
+    `$since`."""
+    conds = []
+    for name, alias, key, ops in _keyed_sources(fact, tables):
+        keyed = exp.select(sb.col(key)).from_(changes_table(name)).where(exp.and_(
+            exp.GT(this=sb.col("load_id"), expression=_SINCE.copy()),
+            exp.In(this=sb.col("op"), expressions=[sb.literal(o) for o in ops])))
+        conds.append(exp.In(this=sb.col(key, alias), query=exp.Subquery(this=keyed)))
+    rows = sb.fact_rows(fact, model.settings).where(exp.or_(*conds))
+    q = exp.select(exp.Distinct(expressions=[sb.col("_day")])).from_(
+        exp.Subquery(this=rows, alias="r"))
+    return render(q, dialect)
 
 
 def _dated_by_own_columns(fact: Fact) -> bool:
@@ -297,19 +403,22 @@ def _incremental(wh, model, job: "_Job") -> int:
     a full scan), not once per range."""
     t0 = time.perf_counter()
     with wh.transaction() as cur:
-        cur.execute(render(exp.delete(job.table, where=_in_ranges("_bucket", job.ranges)),
-                           wh.dialect))
+        cur.execute(_ranges_temp(job.ranges, wh.dialect))
+        cur.execute(_sql(model, ("delete", job.table, wh.dialect),
+                         lambda: render(_delete_ranges(job.table), wh.dialect)))
         cur.execute(render(exp.insert(build_sql(model, job.fact, job.mat, job.ranges),
                                       job.table), wh.dialect))
         rows = _count_in(cur, job.table, wh.dialect)
         job.record(cur, rows, "incremental", job.months, seconds=time.perf_counter() - t0)
+        cur.execute(render(_drop("_mv_ranges"), wh.dialect))
     return rows
 
 
 def _incremental_fact(wh, model, fact: Fact, jobs: list["_Job"]) -> None:
     """Several materializations of one fact with the same day ranges rebuilt in one
     transaction: the fact's rows of those days are computed once (a TEMP table) and each
-    aggregates them. Readers see all of them switch at once."""
+    aggregates them. Readers see all of them switch at once. Only the rows' SQL depends on
+    the ranges; each materialization's delete and insert are the same text every time."""
     ranges = jobs[0].ranges
     temp = exp.Properties(expressions=[exp.TemporaryProperty()])
     create = exp.Create(this=exp.to_table("_mv_rows"), kind="TABLE", properties=temp,
@@ -317,36 +426,41 @@ def _incremental_fact(wh, model, fact: Fact, jobs: list["_Job"]) -> None:
     t0 = time.perf_counter()
     with wh.transaction() as cur:
         cur.execute(render(create, wh.dialect))
+        cur.execute(_ranges_temp(ranges, wh.dialect))
         shared = (time.perf_counter() - t0) / len(jobs)  # the rows, shared by all
         for job in jobs:
             t1 = time.perf_counter()
-            cur.execute(render(exp.delete(job.table, where=_in_ranges("_bucket", ranges)),
-                               wh.dialect))
-            cur.execute(render(exp.insert(build_sql(model, fact, job.mat,
-                                                    rows_table="_mv_rows"), job.table),
-                               wh.dialect))
+            cur.execute(_sql(model, ("delete", job.table, wh.dialect),
+                             lambda: render(_delete_ranges(job.table), wh.dialect)))
+            cur.execute(_sql(model, ("insert", job.table, wh.dialect), lambda: render(
+                exp.insert(build_sql(model, fact, job.mat, rows_table="_mv_rows"), job.table),
+                wh.dialect)))
             job.record(cur, _count_in(cur, job.table, wh.dialect), "incremental", job.months,
                        seconds=shared + time.perf_counter() - t1)
         cur.execute(render(_drop("_mv_rows"), wh.dialect))
+        cur.execute(render(_drop("_mv_ranges"), wh.dialect))
 
 
 def data_range(wh) -> tuple[dt.date, dt.date] | None:
     """First and last partition date over every loaded fact table."""
-    parts = []
-    for t in TABLES.values():
-        if t.kind == "fact" and wh.table_exists(t.name):
-            parts.append(exp.select(exp.alias_(exp.Min(this=sb.col("_part_date")), "lo"),
-                                    exp.alias_(exp.Max(this=sb.col("_part_date")), "hi"))
-                         .from_(t.name))
-    if not parts:
+    existing = wh.table_names()
+    tables = tuple(t.name for t in TABLES.values() if t.kind == "fact" and t.name in existing)
+    if not tables:
         return None
+    lo, hi = wh.query_rows(_data_range_sql(tables, wh.dialect))[0]
+    return (lo, hi) if lo is not None else None
+
+
+@functools.lru_cache(maxsize=16)
+def _data_range_sql(tables: tuple[str, ...], dialect: str) -> str:
+    parts = [exp.select(exp.alias_(exp.Min(this=sb.col(PART_DATE)), "lo"),
+                        exp.alias_(exp.Max(this=sb.col(PART_DATE)), "hi")).from_(t)
+             for t in tables]
     union = parts[0]
     for p in parts[1:]:
-        union = exp.union(union, p, distinct=False)
-    q = exp.select(exp.Min(this=sb.col("lo")), exp.Max(this=sb.col("hi"))).from_(
-        exp.Subquery(this=union, alias="u"))
-    lo, hi = wh.query_rows(render(q, wh.dialect))[0]
-    return (lo, hi) if lo is not None else None
+        union = exp.union(union, p, distinct=False, copy=False)
+    return render(exp.select(exp.Min(this=sb.col("lo")), exp.Max(this=sb.col("hi"))).from_(
+        exp.Subquery(this=union, alias="u")), dialect)
 
 
 def ensure_calendar_for_data(wh) -> None:

@@ -125,6 +125,39 @@ def test_a_discharge_filled_in_later_rebuilds_its_month_not_the_admission_month(
     assert_same_contents(incremental, contents(wh, model))
 
 
+def settlement(aid: str, settle_date: str) -> dict:
+    """An ungrouped DRG settlement (no dim_drg in this fixture) of stay `aid`."""
+    money = dict(total_cost=1000, drug_cost=300, material_cost=100, exam_cost=100,
+                 lab_cost=100, treatment_cost=300, other_cost=100, payment_standard=900,
+                 insurance_paid=800)
+    return dict(admission_id=aid, settle_date=settle_date, case_payment_type="normal",
+                los_days=3, died="false", **money)
+
+
+def test_a_fact_dated_through_its_stay_rebuilds_the_discharge_month_only(wh, tmp_path):
+    """Settlements count by their stay's discharge date (a join by the stay's key): the
+    stay's discharge filled in later rebuilds March, not the unchanged admission month
+    (the packaged model: the test model has no joined fact)."""
+    from metrics.registry import load_model
+
+    model = load_model()
+    deliver(wh, tmp_path / "d1", {
+        "fact_inpatient": [hospital.stay("LONG2", "2025-01-10 08:00:00", "D01", None)],
+        "fact_drg_settlement": [settlement("LONG2", "2025-03-06")]})
+    refresh(wh, model)
+    deliver(wh, tmp_path / "d2", {"fact_inpatient": [
+        hospital.stay("LONG2", "2025-01-10 08:00:00", "D01", "2025-03-05 10:00:00")]})
+    rep = by_name(refresh(wh, model))
+    assert len(tables(model, "drg_case")) > 10
+    for t in tables(model, "drg_case"):
+        assert rep[t].mode == "incremental" and rep[t].partitions == 1, rep[t]
+    assert wh.scalar("SELECT sum(drg_settled_case_count) FROM mv_drg_case__daily_org "
+                     "WHERE _bucket = DATE '2025-03-05'") == 1
+    incremental = contents(wh, model)
+    refresh(wh, model, full=True)
+    assert_same_contents(incremental, contents(wh, model))
+
+
 def _random_delivery(rng: random.Random, it: int, existing_visits: list[dict],
                      existing_stays: list[dict]) -> dict:
     visits = [hospital.gen_visit(rng, 50000 + it * 100 + i) for i in range(rng.randrange(1, 6))]
@@ -154,6 +187,35 @@ def test_random_changes_incremental_equals_full(tmp_path, model):
             rep = refresh(wh, model)
             assert not rep.failed, rep.failed
             assert any(r.mode == "incremental" for r in rep.results)
+        incremental = contents(wh, model)
+        refresh(wh, model, full=True)
+        assert_same_contents(incremental, contents(wh, model))
+    finally:
+        wh.close()
+
+
+def test_random_stay_changes_under_joined_facts_incremental_equals_full(tmp_path):
+    """The packaged model's facts joined to stays (settlements, operations by discharge
+    date) stay equal to a full rebuild while stays move, get discharged or disappear."""
+    from metrics.registry import load_model
+
+    model = load_model()
+    base = hospital.generated(seed=9, visits=60, stays=80)
+    rng = random.Random(23)
+    base["fact_drg_settlement"] = [settlement(s["admission_id"], "2025-02-01")
+                                   for s in rng.sample(base["fact_inpatient"], 40)]
+    wh = loaded_warehouse(tmp_path / "d0", base)
+    try:
+        refresh(wh, model)
+        for it in range(3):
+            facts = _random_delivery(rng, it, base["fact_visit"], base["fact_inpatient"])
+            gone = rng.choice(base["fact_inpatient"])
+            facts["fact_inpatient"].append({**gone, "_deleted": "true"})
+            deliver(wh, tmp_path / f"d{it + 1}", facts)
+            rep = refresh(wh, model)
+            assert not rep.failed, rep.failed
+            assert any(r.mode == "incremental" for r in rep.results
+                       if r.name.startswith("mv_drg_case"))
         incremental = contents(wh, model)
         refresh(wh, model, full=True)
         assert_same_contents(incremental, contents(wh, model))
