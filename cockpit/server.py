@@ -97,10 +97,12 @@ def _add_jobs(jobs, wh, model, demo: bool) -> None:
 
     def ingest() -> str:
         loaded = drain(wh)
+        if loaded:  # the refresh reads compressed, checkpointed rows (~2× faster at large)
+            wh.checkpoint()
         rep = refresh(wh, model)
         data.invalidate_version()
-        # the new numbers are visible; now write the log of this minute's commits into the
-        # file at once (DuckDB would otherwise checkpoint inside them, see duckdb_checkpoint)
+        # the new numbers are visible; now write the refresh's log into the file (DuckDB
+        # would otherwise checkpoint inside its commits, see duckdb_checkpoint)
         t = time.perf_counter()
         done = wh.checkpoint()
         failed = [r.name for r in rep.failed]
