@@ -8,6 +8,7 @@ an average of ratios) and derived expressions. Pure functions on pandas frames.
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import numpy as np
@@ -29,10 +30,15 @@ def _div(a, b):
     return out if b != 0 else out * np.nan
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> exp.Expression:  # read only below: safe to share
+    return sqlglot.parse_one(text, read="duckdb")
+
+
 def eval_expr(text: str, lookup: Callable[[str], pd.Series]):
     """Evaluate `+ - * /`, numbers, parentheses, `nullif`, `coalesce`, `greatest`, `least`
     over named series. Division by zero or null gives null."""
-    tree = sqlglot.parse_one(text, read="duckdb")
+    tree = _parsed(text)
 
     def ev(node):
         if isinstance(node, exp.Paren):
