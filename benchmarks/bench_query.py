@@ -254,7 +254,7 @@ def main() -> None:
              f"{platform.python_version()}, DuckDB {duckdb.__version__}; shared with other "
              "engineers' test runs (load average = 1-min loadavg, mean of start and end of "
              "each measurement)")
-    L.append(f"- warehouse: `{a.db}` (small preset); hospital today = {today}")
+    L.append(f"- warehouse: `{a.db}`; hospital today = {today}")
     L.append("")
     L.append("## 1. Compile (QuerySpec → SQL text, no execution) — target < 20 ms")
     L.append("")
