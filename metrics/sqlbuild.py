@@ -183,12 +183,20 @@ def _window_partitions_of(rows: exp.Select, fact: Fact, settings: dict,
     plain = fact_rows(fact, settings)
     plain.set("expressions", [e for e in plain.expressions if e.alias_or_name not in windowed
                               and not {c.name for c in e.find_all(exp.Column)} & windowed]
-              + [exp.alias_(key.copy(), "_wkey")])
+              + [exp.alias_(_partition_value(key), "_wkey")])
     hits = exp.select(col("_wkey")).from_(exp.alias_(exp.Subquery(this=plain), "k", table=True,
                                                      copy=False), copy=False).where(
         exp.and_(*[c.copy() for c in conds]), copy=False)
-    return rows.where(exp.or_(exp.In(this=key.copy(), query=exp.Subquery(this=hits)),
-                              exp.Is(this=key.copy(), expression=exp.Null())), copy=False)
+    return rows.where(exp.In(this=_partition_value(key), query=exp.Subquery(this=hits)),
+                      copy=False)
+
+
+def _partition_value(key: exp.Expression) -> exp.Expression:
+    """The partition key as text, NULL as a value of its own (rows with no key form one
+    window partition): a plain `IN (subquery)`, which both dialects read, instead of
+    `IN (…) OR key IS NULL`."""
+    return exp.Coalesce(this=exp.cast(key.copy(), "VARCHAR"),
+                        expressions=[exp.Literal.string("\u2400")])  # ␀: no key
 
 
 def bucket(grain: str | None, column: str = "_day") -> exp.Expression:
