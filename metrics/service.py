@@ -350,7 +350,7 @@ def _present(frame: pd.DataFrame, spec: QuerySpec) -> pd.DataFrame:
     object columns, which a dashboard pays on every query)."""
     keys = list(spec.by)
     order = (["_bucket"] if spec.grain is not None else []) + keys
-    frame = frame[(["_bucket"] if spec.grain is not None else []) + keys + list(spec.metrics)]
+    frame = frame[order + list(spec.metrics)]
     if order:
         codes = []
         for c in reversed(order):

@@ -119,7 +119,7 @@ class Warehouse:
         with self._sa_engine.connect() as conn:
             return pd.read_sql(sa.text(sql), conn)
 
-    def query_rows(self, sql: str, params: list | None = None) -> list[tuple]:
+    def query_rows(self, sql: str, params: list | dict | None = None) -> list[tuple]:
         if self.dialect == "duckdb":
             return self.cursor().execute(sql, params or []).fetchall()
         import sqlalchemy as sa
