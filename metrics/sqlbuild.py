@@ -168,27 +168,44 @@ def _window_partitions_of(rows: exp.Select, fact: Fact, settings: dict,
     """`rows` restricted to the window partitions (one key) that hold a row passing `conds`,
     or `rows` unchanged when that does not apply: no window, several partition keys, or a
     condition reading a windowed column."""
-    windowed = {e.alias_or_name for e in rows.expressions if e.find(exp.Window)}
-    if not windowed:
+    shape = _window_shape(fact, settings)
+    if shape is None:
         return rows
-    keys = {tuple(p.sql() for p in w.args.get("partition_by") or [])
-            for e in rows.expressions for w in e.find_all(exp.Window)}
-    if len(keys) != 1 or len(next(iter(keys))) != 1:
+    windowed, key, plain = shape
+    if {c.name for cond in conds for c in cond.find_all(exp.Column)} & windowed:
         return rows
-    read = {c.name for cond in conds for c in cond.find_all(exp.Column)}
-    if read & windowed:
-        return rows
-    key = next(w for e in rows.expressions for w in e.find_all(exp.Window)
-               ).args["partition_by"][0]
-    plain = fact_rows(fact, settings)
-    plain.set("expressions", [e for e in plain.expressions if e.alias_or_name not in windowed
-                              and not {c.name for c in e.find_all(exp.Column)} & windowed]
-              + [exp.alias_(_partition_value(key), "_wkey")])
-    hits = exp.select(col("_wkey")).from_(exp.alias_(exp.Subquery(this=plain), "k", table=True,
-                                                     copy=False), copy=False).where(
+    hits = exp.select(col("_wkey")).from_(exp.alias_(exp.Subquery(this=plain.copy()), "k",
+                                                     table=True, copy=False), copy=False).where(
         exp.and_(*[c.copy() for c in conds]), copy=False)
     return rows.where(exp.In(this=_partition_value(key), query=exp.Subquery(this=hits)),
                       copy=False)
+
+
+_WINDOW_SHAPES: dict[tuple[int, int], tuple[Fact, dict, tuple | None]] = {}
+
+
+def _window_shape(fact: Fact, settings: dict):
+    """(windowed column names, the one partition key, the fact's rows without the windowed
+    columns but with the key as `_wkey`), or None when the pre-filter does not apply; once
+    per fact and settings (walking the trees costs more than the rest)."""
+    hit = _WINDOW_SHAPES.get((id(fact), id(settings)))
+    if hit is not None and hit[0] is fact and hit[1] is settings:
+        return hit[2]
+    rows = fact_rows(fact, settings)
+    windows = [w for e in rows.expressions for w in e.find_all(exp.Window)]
+    keys = {tuple(p.sql() for p in w.args.get("partition_by") or []) for w in windows}
+    shape = None
+    if windows and len(keys) == 1 and len(next(iter(keys))) == 1:
+        windowed = {e.alias_or_name for e in rows.expressions if e.find(exp.Window)}
+        key = windows[0].args["partition_by"][0]
+        rows.set("expressions", [e for e in rows.expressions if e.alias_or_name not in windowed
+                                 and not {c.name for c in e.find_all(exp.Column)} & windowed]
+                 + [exp.alias_(_partition_value(key), "_wkey")])
+        shape = (windowed, key, rows)
+    if len(_WINDOW_SHAPES) > 256:
+        _WINDOW_SHAPES.clear()
+    _WINDOW_SHAPES[(id(fact), id(settings))] = (fact, settings, shape)
+    return shape
 
 
 def _partition_value(key: exp.Expression) -> exp.Expression:
