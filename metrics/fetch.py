@@ -225,9 +225,13 @@ def _live_tail(wh, model, unit: Unit, spec: QuerySpec, built: dict):
     if hist.source == "base":
         return None
     live = Unit(unit.fact, unit.mode, unit.measures)
-    hist.sql = unit_sql(model, hist, past, past.start, past.end)
-    live.sql = unit_sql(model, live, replace(spec, start=today), today, spec.end)
-    parts = [wh.query_df(render(hist.sql, wh.dialect)), wh.query_df(render(live.sql, wh.dialect))]
+    # the days before today read a materialization, whatever the minute: memoised without
+    # as-of, so a new minute recompiles only today's part
+    hist.sql, hist_text = _compiled(model, hist, replace(past, as_of=None), past.start,
+                                    past.end, wh.dialect)
+    live.sql, live_text = _compiled(model, live, replace(spec, start=today), today, spec.end,
+                                    wh.dialect)
+    parts = [wh.query_df(hist_text), wh.query_df(live_text)]
     keys = ["_bucket"] + list(spec.by)
     both = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
     agg = {m.name: _COMBINE[m.agg] for m in unit.measures}

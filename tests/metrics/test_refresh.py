@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import random
 import threading
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from metrics.materialize import data_version, refresh
 from metrics.plan import mv_table
 from metrics.service import make_spec, run
+from metrics.dialects import render
 from metrics.explain import sources
 from warehouse.loader import load_delivery
 
@@ -361,3 +363,28 @@ def test_compiled_sql_is_reused_only_for_the_same_model_route_and_spec(wh, model
     k = len(fetch._COMPILED)
     run(spec, wh=wh, model=other)
     assert len(fetch._COMPILED) > k
+
+
+def test_live_tail_reuses_the_days_before_today_across_minutes(wh, model):
+    """A range reaching today: the days before it come from a materialization, compiled once
+    whatever the minute; today's part is compiled per as-of (its rows up to that moment)."""
+    from metrics import fetch
+
+    refresh(wh, model)
+    fetch._COMPILED.clear()
+    spec = make_spec(["opd_ed_visits"], by=["department"], grain="month",
+                     start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 31),
+                     as_of=dt.datetime(2025, 3, 20, 10, 0))
+    first = run(spec, wh=wh, model=model)
+    (unit,) = [u for _, f in first.fetches for u in f.units]
+    assert unit.source != "base" and unit.tail_sql is not None  # history + live today
+    n = len(fetch._COMPILED)
+    later = run(replace(spec, as_of=dt.datetime(2025, 3, 20, 10, 1)), wh=wh, model=model)
+    (unit2,) = [u for _, f in later.fetches for u in f.units]
+    assert len(fetch._COMPILED) == n + 1  # only today's part is new
+    assert unit2.sql is unit.sql  # the history's SQL tree is the memoised one
+    assert "10:01:00" in render(unit2.tail_sql, "duckdb")
+    assert "10:01:00" not in render(unit.tail_sql, "duckdb")
+    base = run(replace(spec, as_of=dt.datetime(2025, 3, 20, 10, 1)), wh=wh, model=model,
+               use_mvs=False)
+    pd.testing.assert_frame_equal(later.frame, base.frame, check_dtype=False)
