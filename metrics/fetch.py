@@ -5,8 +5,6 @@ on the buckets and dimensions they share, and empty buckets are filled.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -15,6 +13,7 @@ from sqlglot import exp
 
 from . import sqlbuild as sb
 from .dialects import render
+from .memo import IdentityMemo
 from .plan import QuerySpec, Unit, mv_table, route, unit_conditions, units_for
 
 _ADDITIVE = ("sum", "count", "snapshot")
@@ -182,9 +181,7 @@ def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
     return Fetched(frame, units)
 
 
-_COMPILED: "OrderedDict[tuple, tuple[exp.Select, str, object]]" = OrderedDict()
-_COMPILED_MAX = 512
-_COMPILED_LOCK = threading.Lock()
+_COMPILED = IdentityMemo(512)
 
 
 def _compiled(model, unit: Unit, spec: QuerySpec, start, end, dialect: str
@@ -192,21 +189,14 @@ def _compiled(model, unit: Unit, spec: QuerySpec, start, end, dialect: str
     """`unit_sql` and its text, memoised: the SQL depends only on the model, the unit (fact,
     mode, measures, the source it was routed to), the spec, the range and the dialect, and a
     dashboard asks the same few hundred again and again (the trees are never modified)."""
-    key = (id(model), unit.fact.name, unit.mode, tuple(m.name for m in unit.measures),
-           unit.source, spec, start, end, dialect)
-    with _COMPILED_LOCK:
-        hit = _COMPILED.get(key)
-        if hit is not None:
-            _COMPILED.move_to_end(key)
-            return hit[0], hit[1]
-    tree = unit_sql(model, unit, spec, start, end)
-    text = render(tree, dialect)
-    with _COMPILED_LOCK:
-        # the entry holds the model, so no other model can take its id while it lives
-        _COMPILED[key] = (tree, text, model)
-        while len(_COMPILED) > _COMPILED_MAX:
-            _COMPILED.popitem(last=False)
-    return tree, text
+    key = (unit.fact.name, unit.mode, tuple(m.name for m in unit.measures), unit.source, spec,
+           start, end, dialect)
+
+    def build():
+        tree = unit_sql(model, unit, spec, start, end)
+        return tree, render(tree, dialect)
+
+    return _COMPILED.get((model,), key, build)
 
 
 def _live_tail(wh, model, unit: Unit, spec: QuerySpec, built: dict):

@@ -24,6 +24,7 @@ from warehouse.schema import BULK_LOADS, changes_table
 
 from . import sqlbuild as sb
 from .dialects import render
+from .memo import IdentityMemo
 from .model import Fact, Materialization
 from .plan import mv_table
 
@@ -75,20 +76,9 @@ def _in_ranges(col: str, ranges) -> exp.Expression:
                      for a, b in ranges])
 
 
-_SQL: dict[tuple, tuple[object, str]] = {}
-
-
-def _sql(model, key: tuple, build) -> str:
-    """The rendered SQL `build()` for `key`, built once per model: a refresh every minute
-    asks the same questions with other parameters (`$since`) or other rows (`_mv_rows`,
-    `_mv_ranges`), and building and rendering sqlglot trees costs more than DuckDB answering
-    them. The entry holds the model, so a new model (or a reused id) never reads another's."""
-    hit = _SQL.get((id(model),) + key)
-    if hit is None or hit[0] is not model:
-        if len(_SQL) > 2048:
-            _SQL.clear()
-        hit = _SQL[(id(model),) + key] = (model, build())
-    return hit[1]
+# SQL a refresh asks every minute with other parameters (`$since`) or other rows
+# (`_mv_rows`, `_mv_ranges`): rendered once per model
+_SQL = IdentityMemo(2048)
 
 
 _SINCE = exp.Placeholder(this="since")  # the load a materialization last saw
@@ -104,12 +94,13 @@ def _ranges_temp(ranges, dialect: str) -> str:
                   dialect)
 
 
-def _delete_ranges(table: str) -> exp.Delete:
-    """Delete the buckets inside `_mv_ranges` (constant SQL whatever the ranges)."""
+@functools.lru_cache(maxsize=1024)
+def _delete_ranges(table: str, dialect: str) -> str:
+    """Delete the buckets inside `_mv_ranges` (the same text whatever the ranges)."""
     inside = exp.select(exp.Literal.number(1)).from_(exp.to_table("_mv_ranges", alias="r")) \
         .where(exp.Between(this=exp.column("_bucket", table), low=exp.column("lo", "r"),
                            high=exp.column("hi", "r")))
-    return exp.delete(table, where=exp.Exists(this=inside))
+    return render(exp.delete(table, where=exp.Exists(this=inside)), dialect)
 
 
 def _fact_rows_in(model, fact: Fact, ranges=None) -> exp.Select:
@@ -293,8 +284,8 @@ def affected_days(wh, model, fact: Fact, since: int, changed: Changes | None = N
     params = {"since": int(since)}
     days: set[dt.date] = set()
     span = fact.span_changes  # every day between a key's old and new dates, up to today
-    sql = _sql(model, ("span" if span else "dates",) + key,
-               lambda: (_span_sql if span else _dates_sql)(fact, relevant, wh.dialect))
+    sql = _SQL.get((model,), ("dates", span) + key,
+                   lambda: _dates_sql(fact, relevant, span, wh.dialect))
     if sql is not None and span:
         today = dt.date.today()
         days |= _span((lo, max(hi, today)) for lo, hi in wh.query_rows(sql, params))
@@ -306,32 +297,28 @@ def affected_days(wh, model, fact: Fact, since: int, changed: Changes | None = N
     # dated by its own columns needs no pass: its new values above are its day.
     if _keyed_sources(fact, relevant):
         days |= {d for (d,) in wh.query_rows(
-            _sql(model, ("keyed",) + key, lambda: _keyed_sql(model, fact, relevant, wh.dialect)),
+            _SQL.get((model,), ("keyed",) + key,
+                     lambda: _keyed_sql(model, fact, relevant, wh.dialect)),
             params) if d is not None}
     if fact.lookback_days:
         days = {d - dt.timedelta(days=k) for d in days for k in range(fact.lookback_days + 1)}
     return days
 
 
-def _dates_sql(fact: Fact, tables: set[str], dialect: str) -> str | None:
+def _dates_sql(fact: Fact, tables: set[str], span: bool, dialect: str) -> str | None:
+    """The distinct changed dates `d`, or with `span` each changed key's (first, last)."""
     dates = _changed_dates(fact, tables)
     if dates is None:
         return None
     src = exp.Subquery(this=dates, alias="c")
-    return render(exp.select(sb.col("d")).from_(src).distinct(), dialect)
-
-
-def _span_sql(fact: Fact, tables: set[str], dialect: str) -> str | None:
-    """(lo, hi): each changed key's first and last date."""
-    dates = _changed_dates(fact, tables)
-    if dates is None:
-        return None
-    src = exp.Subquery(this=dates, alias="c")
-    per_key = exp.select(exp.alias_(exp.Min(this=sb.col("d")), "lo"),
-                         exp.alias_(exp.Max(this=sb.col("d")), "hi")).from_(src) \
-        .group_by(sb.col("t"), sb.col("k"))
-    return render(exp.select("lo", "hi").from_(exp.Subquery(this=per_key, alias="p"))
-                  .distinct(), dialect)
+    if span:
+        per_key = exp.select(exp.alias_(exp.Min(this=sb.col("d")), "lo"),
+                             exp.alias_(exp.Max(this=sb.col("d")), "hi")).from_(src) \
+            .group_by(sb.col("t"), sb.col("k"))
+        q = exp.select("lo", "hi").from_(exp.Subquery(this=per_key, alias="p"))
+    else:
+        q = exp.select(sb.col("d")).from_(src)
+    return render(q.distinct(), dialect)
 
 
 def _keyed_sources(fact: Fact, tables: set[str]) -> list[tuple[str, str, str, list[str]]]:
@@ -404,8 +391,7 @@ def _incremental(wh, model, job: "_Job") -> int:
     t0 = time.perf_counter()
     with wh.transaction() as cur:
         cur.execute(_ranges_temp(job.ranges, wh.dialect))
-        cur.execute(_sql(model, ("delete", job.table, wh.dialect),
-                         lambda: render(_delete_ranges(job.table), wh.dialect)))
+        cur.execute(_delete_ranges(job.table, wh.dialect))
         cur.execute(render(exp.insert(build_sql(model, job.fact, job.mat, job.ranges),
                                       job.table), wh.dialect))
         rows = _count_in(cur, job.table, wh.dialect)
@@ -430,9 +416,8 @@ def _incremental_fact(wh, model, fact: Fact, jobs: list["_Job"]) -> None:
         shared = (time.perf_counter() - t0) / len(jobs)  # the rows, shared by all
         for job in jobs:
             t1 = time.perf_counter()
-            cur.execute(_sql(model, ("delete", job.table, wh.dialect),
-                             lambda: render(_delete_ranges(job.table), wh.dialect)))
-            cur.execute(_sql(model, ("insert", job.table, wh.dialect), lambda: render(
+            cur.execute(_delete_ranges(job.table, wh.dialect))
+            cur.execute(_SQL.get((model,), ("insert", job.table, wh.dialect), lambda: render(
                 exp.insert(build_sql(model, fact, job.mat, rows_table="_mv_rows"), job.table),
                 wh.dialect)))
             job.record(cur, _count_in(cur, job.table, wh.dialect), "incremental", job.months,
