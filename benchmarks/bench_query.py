@@ -89,7 +89,7 @@ def compile_one(model, spec, built, dialects=("duckdb", "starrocks")):
     out = []
     for unit in units_for(model, names):
         route(unit, spec, built)
-        tree = unit_sql(model, unit, spec, spec.start, spec.end)
+        tree = unit_sql(model, unit, spec, spec.start, spec.end, prebuilt=True)
         for d in dialects:
             try:
                 out.append(render(tree, d))
@@ -105,8 +105,15 @@ def bench_compile(wh, model, today):
     specs = compile_specs(model, today)
     for s in specs[:20]:  # warm imports / sqlglot caches
         compile_one(model, s, built)
+    # as the server process is once it has started (cockpit.server.build): every fact's row
+    # SQL built, start-up objects frozen out of the collector's walks
+    from cockpit.gcpolicy import settled
+    from metrics.sqlbuild import prepare
+
+    prepare(model)
+    settled()
     cold_built = {}
-    times, times_base, cpu, n_sql = [], [], [], 0
+    times, times_base, times_one, cpu, n_sql = [], [], [], [], 0
     l0 = load()
     for s in specs:
         t, c = time.perf_counter(), time.thread_time()
@@ -116,11 +123,15 @@ def bench_compile(wh, model, today):
         t = time.perf_counter()
         compile_one(model, s, cold_built)
         times_base.append((time.perf_counter() - t) * 1000)
-    worst = sorted(zip(times, specs), key=lambda x: -x[0])[:3]
+        t = time.perf_counter()  # what a query compiles: its warehouse's dialect only
+        compile_one(model, s, cold_built, dialects=("duckdb",))
+        times_one.append((time.perf_counter() - t) * 1000)
+    worst = sorted(zip(times_base, specs), key=lambda x: -x[0])[:3]
     return dict(n=len(specs), n_metrics=len({s.metrics for s in specs}), n_sql=n_sql,
                 p50=pct(times, 50), p95=pct(times, 95), max=max(times),
                 base_p50=pct(times_base, 50), base_p95=pct(times_base, 95),
                 base_max=max(times_base), load=(l0 + load()) / 2,
+                one_p50=pct(times_one, 50), one_p95=pct(times_one, 95), one_max=max(times_one),
                 cpu_p50=pct(cpu, 50), cpu_p95=pct(cpu, 95), cpu_max=max(cpu),
                 worst=[(round(t, 1), s.metrics[0], s.grain, s.by) for t, s in worst])
 
@@ -261,7 +272,8 @@ def main() -> None:
     L.append(f"{comp['n']} queries = {comp['n_metrics']} metrics × grains (hour…year, none) × "
              f"dimension sets; {comp['n_sql']} SQL texts (duckdb + starrocks per unit). One "
              "compile = validate_spec + measures_of + units_for + route + unit_sql + render "
-             "for both dialects.")
+             "for both dialects, in a process prepared as the server is at start "
+             "(`sqlbuild.prepare`, `gcpolicy.settled`).")
     L.append("")
     L.append("| routing state | p50 ms | p95 ms | max ms | load avg | target |")
     L.append("|---|---:|---:|---:|---:|---|")
@@ -274,8 +286,11 @@ def main() -> None:
     ok = "met" if comp["base_max"] < 20 else "MISSED"
     L.append(f"| none built (base-table SQL) | {comp['base_p50']:.2f} | {comp['base_p95']:.2f} | "
              f"{comp['base_max']:.2f} | {comp['load']:.1f} | {ok} |")
+    ok = "met" if comp["one_max"] < 20 else "MISSED"
+    L.append(f"| none built, DuckDB only (what a query compiles) | {comp['one_p50']:.2f} | "
+             f"{comp['one_p95']:.2f} | {comp['one_max']:.2f} | {comp['load']:.1f} | {ok} |")
     L.append("")
-    L.append("slowest three: " + "; ".join(f"{m} grain={g} by={list(b)} {t} ms"
+    L.append("slowest three (base-table SQL, both dialects): " + "; ".join(f"{m} grain={g} by={list(b)} {t} ms"
                                            for t, m, g, b in comp["worst"]))
     L.append("")
     L.append("## 2. CLI start to answer — target < 2 s")

@@ -85,6 +85,12 @@ def build(db: str | None = None, demo: bool = False, start_jobs: bool = True):
     jobs = Jobs(wh)
     if start_jobs:
         _add_jobs(jobs, wh, model, demo)
+    from metrics.sqlbuild import prepare
+
+    from .gcpolicy import settled
+
+    prepare(model)
+    settled()
     return app, jobs, token
 
 

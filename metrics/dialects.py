@@ -11,6 +11,8 @@ from sqlglot import exp
 
 from warehouse.errors import UnsupportedError
 
+from . import prebuilt
+
 #: dialect -> (sqlglot dialect name, constructs it cannot read, with the reason)
 DIALECTS: dict[str, tuple[str, dict[type, str]]] = {
     "duckdb": ("duckdb", {}),
@@ -33,4 +35,6 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = False) -> str:
     group = tree.args.get("group") if isinstance(tree, exp.Select) else None
     if dialect == "starrocks" and group is not None and group.args.get("all"):
         raise UnsupportedError("GROUP BY ALL", dialect, "list the grouping columns")
-    return tree.sql(dialect=name, pretty=pretty)
+    if pretty:  # indented as one tree: placeholders expanded first
+        return prebuilt.expand(tree).sql(dialect=name, pretty=True)
+    return prebuilt.splice(tree.sql(dialect=name), dialect, lambda t: render(t, dialect))

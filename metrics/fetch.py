@@ -87,7 +87,10 @@ def _mv_sql(unit: Unit, spec: QuerySpec, start, end, only_days=None) -> exp.Sele
     return q.where(exp.and_(*conds)) if conds else q
 
 
-def unit_sql(model, unit: Unit, spec: QuerySpec, start, end) -> exp.Select:
+def unit_sql(model, unit: Unit, spec: QuerySpec, start, end, prebuilt: bool = False
+             ) -> exp.Select:
+    """The SQL tree of one unit; `prebuilt`: the fact's rows as placeholders that `render`
+    fills with their text rendered once (the query path, see `metrics.prebuilt`)."""
     settings = model.settings
     if unit.mode == "last":
         days = sorted(set(eval_days(spec, start, end).values()))
@@ -96,20 +99,21 @@ def unit_sql(model, unit: Unit, spec: QuerySpec, start, end) -> exp.Select:
         conds = unit_conditions(unit, spec, None, None, spec.as_of) + [
             exp.In(this=sb.col("_day"), expressions=[sb.literal(d) for d in days] or
                    [exp.Null()])]
-        src = exp.Subquery(this=sb.filtered(unit.fact, settings, conds), alias="s")
+        src = exp.Subquery(this=sb.filtered(unit.fact, settings, conds, prebuilt), alias="s")
         return sb.aggregate(src, spec.grain, list(spec.by),
                             [(m.name, sb.component(m, settings)) for m in unit.measures])
     if unit.mode == "open":
-        return _open_sql(model, unit, spec, start, end)
+        return _open_sql(model, unit, spec, start, end, prebuilt)
     if unit.source != "base":
         return _mv_sql(unit, spec, start, end)
     conds = unit_conditions(unit, spec, start, end, spec.as_of)
-    src = exp.Subquery(this=sb.filtered(unit.fact, settings, conds), alias="s")
+    src = exp.Subquery(this=sb.filtered(unit.fact, settings, conds, prebuilt), alias="s")
     return sb.aggregate(src, spec.grain, list(spec.by),
                         [(m.name, sb.component(m, settings)) for m in unit.measures])
 
 
-def _open_sql(model, unit: Unit, spec: QuerySpec, start, end) -> exp.Select:
+def _open_sql(model, unit: Unit, spec: QuerySpec, start, end, prebuilt: bool
+              ) -> exp.Select:
     """Rows open at the end of each bucket's last day (or at as-of, if earlier):
     start < t and (end is null or end > t)."""
     (m,) = unit.measures
@@ -123,7 +127,8 @@ def _open_sql(model, unit: Unit, spec: QuerySpec, start, end) -> exp.Select:
     values = exp.values([exp.tuple_(sb.literal(b if b is not None else 0), sb.literal(t))
                          for b, t in moments] or [exp.tuple_(exp.Null(), exp.Null())],
                         alias="e", columns=["_b", "_t"])
-    rows = sb.filtered(unit.fact, settings, unit_conditions(unit, spec, None, None, None))
+    rows = sb.filtered(unit.fact, settings, unit_conditions(unit, spec, None, None, None),
+                       prebuilt)
     s_expr = exp.cast(sb.parse_expr(m.start, settings), "TIMESTAMP")
     e_expr = exp.cast(sb.parse_expr(m.end, settings), "TIMESTAMP")
     on = exp.and_(exp.LT(this=s_expr, expression=sb.col("_t", "e")),
@@ -193,7 +198,7 @@ def _compiled(model, unit: Unit, spec: QuerySpec, start, end, dialect: str
            start, end, dialect)
 
     def build():
-        tree = unit_sql(model, unit, spec, start, end)
+        tree = unit_sql(model, unit, spec, start, end, prebuilt=True)
         return tree, render(tree, dialect)
 
     return _COMPILED.get((model,), key, build)

@@ -20,6 +20,8 @@ from sqlglot import exp
 from warehouse.contract import PART_DATE, TABLES
 
 from .memo import IdentityMemo
+from .prebuilt import placeholder as prebuilt_rows
+from .prebuilt import register as prebuilt_register
 from .model import Fact, Measure
 
 _SETTING = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -67,11 +69,18 @@ def col(name: str, table: str | None = None) -> exp.Column:
 _FACT_ROWS = IdentityMemo(256)
 
 
-def fact_rows(fact: Fact, settings: dict) -> exp.Select:
+def fact_rows(fact: Fact, settings: dict, prebuilt: bool = False) -> exp.Select:
     """Level 1: every row of the fact with its standard columns (no filtering). Built once
     per fact and settings (~17 ms for a fact with joins); each caller gets its own copy
-    (~3 ms), free to change it."""
-    return _FACT_ROWS.get((fact, settings), (), lambda: _fact_rows(fact, settings)).copy()
+    (~3 ms), free to change it. `prebuilt`: a placeholder for it instead (see
+    `metrics.prebuilt`), to which the caller may add only a WHERE."""
+    tree, name = _FACT_ROWS.get((fact, settings), (), lambda: _registered(
+        _fact_rows(fact, settings)))
+    return prebuilt_rows(name) if prebuilt else tree.copy()
+
+
+def _registered(tree: exp.Select) -> tuple[exp.Select, str]:
+    return tree, prebuilt_register(tree)
 
 
 def _fact_rows(fact: Fact, settings: dict) -> exp.Select:
@@ -138,18 +147,20 @@ def partition_aligned(fact: Fact, settings: dict) -> tuple[bool, str]:
                    "refresh recomputes it whole)")
 
 
-def filtered(fact: Fact, settings: dict, conditions: list[exp.Expression]) -> exp.Select:
+def filtered(fact: Fact, settings: dict, conditions: list[exp.Expression],
+             prebuilt: bool = False) -> exp.Select:
     """Level 2: the fact's rows that count, restricted by the query's conditions.
 
     A fact whose window columns all share one PARTITION BY key (a patient's stays, an
     admission's operations) computes them only over the partitions that have a row passing
     the conditions: whole partitions are kept, so every kept row's window values are what
     they are over the whole fact, while today's discharges no longer run `lead()` over every
-    stay ever (the conditions sit above the window, where DuckDB cannot push them)."""
+    stay ever (the conditions sit above the window, where DuckDB cannot push them).
+    `prebuilt`: the fact's rows as placeholders (the query path; see `metrics.prebuilt`)."""
     conds = ([parse_expr(fact.where, settings)] if fact.where else []) + conditions
-    rows = fact_rows(fact, settings)
+    rows = fact_rows(fact, settings, prebuilt)
     if conditions:
-        rows = _window_partitions_of(rows, fact, settings, conds)
+        rows = _window_partitions_of(rows, fact, settings, conds, prebuilt)
     q = exp.select("*").from_(exp.alias_(exp.Subquery(this=rows), "r", table=True, copy=False),
                               copy=False)
     if conds:
@@ -158,17 +169,18 @@ def filtered(fact: Fact, settings: dict, conditions: list[exp.Expression]) -> ex
 
 
 def _window_partitions_of(rows: exp.Select, fact: Fact, settings: dict,
-                          conds: list[exp.Expression]) -> exp.Select:
+                          conds: list[exp.Expression], prebuilt: bool) -> exp.Select:
     """`rows` restricted to the window partitions (one key) that hold a row passing `conds`,
     or `rows` unchanged when that does not apply: no window, several partition keys, or a
     condition reading a windowed column."""
     shape = _window_shape(fact, settings)
     if shape is None:
         return rows
-    windowed, key, plain = shape
+    windowed, key, plain, plain_name = shape
     if {c.name for cond in conds for c in cond.find_all(exp.Column)} & windowed:
         return rows
-    hits = exp.select(col("_wkey")).from_(exp.alias_(exp.Subquery(this=plain.copy()), "k",
+    plain = prebuilt_rows(plain_name) if prebuilt else plain.copy()
+    hits = exp.select(col("_wkey")).from_(exp.alias_(exp.Subquery(this=plain), "k",
                                                      table=True, copy=False), copy=False).where(
         exp.and_(*[c.copy() for c in conds]), copy=False)
     return rows.where(exp.In(this=_partition_value(key), query=exp.Subquery(this=hits)),
@@ -180,7 +192,7 @@ _WINDOW_SHAPES = IdentityMemo(256)
 
 def _window_shape(fact: Fact, settings: dict):
     """(windowed column names, the one partition key, the fact's rows without the windowed
-    columns but with the key as `_wkey`), or None when the pre-filter does not apply; once
+    columns but with the key as `_wkey`, their prebuilt name), or None when the pre-filter does not apply; once
     per fact and settings (walking the trees costs more than the rest)."""
     return _WINDOW_SHAPES.get((fact, settings), (), lambda: _find_window_shape(fact, settings))
 
@@ -196,7 +208,14 @@ def _find_window_shape(fact: Fact, settings: dict):
     rows.set("expressions", [e for e in rows.expressions if e.alias_or_name not in windowed
                              and not {c.name for c in e.find_all(exp.Column)} & windowed]
              + [exp.alias_(_partition_value(key), "_wkey")])
-    return windowed, key, rows
+    return windowed, key, rows, prebuilt_register(rows)
+
+
+def prepare(model) -> None:
+    """Build every fact's row SQL and window shape now (the server does it at start) rather
+    than in the first query that reads the fact, which would pay 5–10 ms per fact."""
+    for fact in model.facts.values():
+        _window_shape(fact, model.settings)
 
 
 def _partition_value(key: exp.Expression) -> exp.Expression:

@@ -85,6 +85,9 @@ def register(app: typer.Typer) -> None:
             _print_rows(rows, fmt, spec)
             return
         wh = open_warehouse(db, read_only=True)
+        from cockpit.gcpolicy import settled
+
+        settled(collect=False)
         result = run(spec, wh=wh)
         frame = result.frame
         if labels:

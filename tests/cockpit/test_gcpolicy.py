@@ -1,0 +1,52 @@
+"""The collector policy of the cockpit's processes (`cockpit.gcpolicy`): rare collections
+while starting, then start-up's objects frozen out of every later collection's walk. Each
+check runs in a fresh interpreter: a freeze is for the life of a process."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.cockpit.conftest import copy_tiny
+
+
+def _run(code: str, **env) -> dict:
+    import os
+
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, **env})
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_starting_then_settled():
+    got = _run("""
+        import gc, json
+        from cockpit import gcpolicy
+        before = gc.get_freeze_count()
+        gcpolicy.starting()
+        during = gc.get_threshold()
+        import pandas, sqlglot  # start-up's long-lived objects
+        gcpolicy.settled()
+        print(json.dumps(dict(before=before, during=during, frozen=gc.get_freeze_count(),
+                              after=gc.get_threshold(), enabled=gc.isenabled())))
+    """)
+    assert got["before"] == 0 and got["frozen"] > 10_000
+    assert got["during"][0] > 10 * got["after"][0]
+    assert tuple(got["after"]) == (700, 10, 10) and got["enabled"]
+
+
+def test_the_server_starts_settled_with_every_facts_sql_built(tiny_golden, tmp_path):
+    db = copy_tiny(tiny_golden, tmp_path)
+    got = _run(f"""
+        import gc, json
+        from cockpit.server import build
+        from metrics import sqlbuild
+        from cockpit import data
+        app, jobs, token = build({str(db)!r}, start_jobs=False)
+        print(json.dumps(dict(frozen=gc.get_freeze_count(), rows=len(sqlbuild._FACT_ROWS),
+                              facts=len(data.model().facts))))
+    """, COCKPIT_HOME=str(tmp_path))
+    assert got["frozen"] > 50_000  # Dash, pandas, the model: out of the collector's walks
+    assert got["rows"] == got["facts"]  # no query pays for building a fact's rows SQL
