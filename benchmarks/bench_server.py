@@ -37,56 +37,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench_query import load, pct  # noqa: E402  (the same load average and percentile)
 
-PAGE_INPUTS = {("url", "search"), ("url", "pathname"), ("shell-tick", "n_intervals"),
-               ("targets-version", "data")}
-
-
-# -- 1. in-process ---------------------------------------------------------------------------
-def _ids(specs) -> list[tuple[str, str]]:
-    out = []
-    for s in specs or []:
-        cid = s["id"] if isinstance(s, dict) else s.component_id
-        prop = s["property"] if isinstance(s, dict) else s.component_property
-        out.append((str(cid), prop))
-    return out
-
-
 def page_callbacks():
-    """(page path, name, function, args) for every page-open callback."""
-    import dash
-    from dash._callback import GLOBAL_CALLBACK_MAP
+    """(page path, name, function, args) for every page-open callback (the set the server
+    warms, `cockpit.warmup`), with two of the theme pages."""
+    from cockpit.warmup import page_open_callbacks
 
-    pages = {p["path"]: p for p in dash.page_registry.values()}
-    prefixes = {}
-    for path, p in pages.items():
-        mod = p["module"].rsplit(".", 1)[-1]
-        prefixes.setdefault(mod, []).append(path)
-    out = []
-    for key, cb in GLOBAL_CALLBACK_MAP.items():
-        inputs = _ids(cb.get("inputs"))
-        if not inputs or not all(i in PAGE_INPUTS for i in inputs):
-            continue
-        fn = cb["callback"]
-        fn = getattr(fn, "__wrapped__", fn)
-        first_out = key.lstrip(".").split(".")[0].split("@")[0]
-        mod = first_out.split("-")[0]
-        paths = prefixes.get(mod) or prefixes.get({"health": "health"}.get(mod, mod)) or []
-        if mod == "theme":
-            paths = sorted(paths)[:2]  # two theme pages are enough
-        if not paths:
-            if mod in ("shell", "url"):
-                paths = ["/"]
-            else:
-                continue
-        states = _ids(cb.get("state"))
-        for path in paths:
-            args = []
-            for cid, prop in inputs + states:
-                args.append({("url", "search"): "", ("url", "pathname"): path,
-                             ("shell-tick", "n_intervals"): 0}.get((cid, prop)))
-            out.append((path, f"{getattr(fn, '__module__', '?').rsplit('.', 1)[-1]}."
-                              f"{getattr(fn, '__name__', '?')}", fn, args))
-    return out
+    cbs = page_open_callbacks()
+    themes = sorted({p for p, *_ in cbs if p.startswith("/theme")})[:2]
+    return [c for c in cbs if not c[0].startswith("/theme") or c[0] in themes]
 
 
 def inproc(db: str, runs: int, out_json: str) -> None:

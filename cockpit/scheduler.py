@@ -23,6 +23,13 @@ BASE_BACKOFF = 10  # seconds before the first retry; doubles each failure in a r
 MAX_BACKOFF = 300
 
 
+def aligned_start(now: dt.datetime, seconds: int) -> dt.datetime:
+    """The first multiple of `seconds` since the epoch after `now`."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    n = int((now - epoch).total_seconds() // seconds) + 1
+    return epoch + dt.timedelta(seconds=n * seconds)
+
+
 class Jobs:
     """The server's scheduler. `add(name, fn, seconds)`; `fn()` returns a short detail."""
 
@@ -38,10 +45,21 @@ class Jobs:
         wh.execute(_JOB_LOG_DDL)
 
     def add(self, name: str, fn: Callable[[], str | None], seconds: int,
-            run_now: bool = True) -> None:
+            run_now: bool = True, align: bool = False) -> None:
+        """Run `fn` every `seconds` (and once at once with `run_now`). `align`: on the clock's
+        multiples of `seconds` (every minute at :00), so a job that warms per-minute views
+        runs as their minute begins."""
         self.locks[name] = threading.Lock()
+        now = dt.datetime.now(dt.timezone.utc)
+        if align:
+            self.scheduler.add_job(self._run, "interval", seconds=seconds, id=name,
+                                   args=[name, fn], start_date=aligned_start(now, seconds))
+            if run_now:
+                self.scheduler.add_job(self._run, "date", run_date=now, id=f"{name}-first",
+                                       args=[name, fn])
+            return
         # (APScheduler reads next_run_time=None as "paused": only pass it to start at once)
-        start = {"next_run_time": dt.datetime.now(dt.timezone.utc)} if run_now else {}
+        start = {"next_run_time": now} if run_now else {}
         self.scheduler.add_job(self._run, "interval", seconds=seconds, id=name,
                                args=[name, fn], **start)
 

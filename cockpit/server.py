@@ -84,7 +84,7 @@ def build(db: str | None = None, demo: bool = False, start_jobs: bool = True):
     _routes(server, wh, token)
     jobs = Jobs(wh)
     if start_jobs:
-        _add_jobs(jobs, wh, model, demo)
+        _add_jobs(jobs, wh, model, demo, server)
     from metrics.sqlbuild import prepare
 
     from .gcpolicy import settled
@@ -94,12 +94,14 @@ def build(db: str | None = None, demo: bool = False, start_jobs: bool = True):
     return app, jobs, token
 
 
-def _add_jobs(jobs, wh, model, demo: bool) -> None:
+def _add_jobs(jobs, wh, model, demo: bool, server) -> None:
     from metrics.materialize import refresh
 
     from .inbox import drain
+    from .warmup import warm
 
     seconds = int(wsettings.get("refresh_seconds"))
+    warm_paths = [p.strip() for p in wsettings.get("warm_paths").split(",") if p.strip()]
 
     def ingest() -> str:
         loaded = drain(wh)
@@ -115,11 +117,12 @@ def _add_jobs(jobs, wh, model, demo: bool) -> None:
         if failed:
             raise RuntimeError(f"refresh failed for {', '.join(failed)}")
         changed = sum(r.mode in ("full", "incremental") for r in rep.results)
-        return (f"{len(loaded)} file(s) loaded, {changed} materialization(s) refreshed, "
-                + (f"checkpoint {time.perf_counter() - t:.1f}s" if done else
-                   "checkpoint deferred"))
+        detail = (f"{len(loaded)} file(s) loaded, {changed} materialization(s) refreshed, "
+                  + (f"checkpoint {time.perf_counter() - t:.1f}s" if done else
+                     "checkpoint deferred"))
+        return detail + (", " + warm(server, warm_paths) if warm_paths else "")
 
-    jobs.add("ingest", ingest, seconds)
+    jobs.add("ingest", ingest, seconds, align=True)
     if demo:
         try:
             from warehouse.demo.feed import tick

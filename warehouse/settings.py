@@ -60,6 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the trusted header."),
     Setting("redis_url", "", "Result cache in Redis (redis://host:6379/0); empty = in-process."),
     Setting("refresh_seconds", "60", "How often the server loads the inbox and refreshes."),
+    Setting("warm_paths", "/",
+            "Pages the server computes after each ingest, as the whole hospital, so that the "
+            "first visitor finds their numbers ready (comma-separated paths; empty = none)."),
     Setting("freshness", "fact_visit=2h,fact_inpatient=6h,fact_surgery=6h,"
             "fact_online_consult=6h,fact_charge=2d,fact_ward_census=2d,"
             "fact_clinic_session=2d,fact_admission_booking=2d,fact_drg_settlement=45d",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.scheduler import MAX_BACKOFF, Jobs, recent
+from cockpit.scheduler import MAX_BACKOFF, Jobs, aligned_start, recent
 from warehouse.engine import open_warehouse
 
 
@@ -165,6 +165,23 @@ def test_jobs_run_once_at_start_unless_told(jobs):
     assert later is not None and 3590 < (later - now).total_seconds() < 3610
 
 
+def test_an_aligned_job_runs_on_the_clock(jobs):
+    """The ingest warms per-minute views, so it runs as each minute begins."""
+    assert aligned_start(dt.datetime(2026, 3, 1, 12, 34, 56, 700, tzinfo=dt.timezone.utc),
+                         60) == dt.datetime(2026, 3, 1, 12, 35, tzinfo=dt.timezone.utc)
+    assert aligned_start(dt.datetime(2026, 3, 1, 12, 35, tzinfo=dt.timezone.utc),
+                         60) == dt.datetime(2026, 3, 1, 12, 36, tzinfo=dt.timezone.utc)
+    now = dt.datetime.now(dt.timezone.utc)
+    jobs.add("minute", lambda: "x", 60, align=True)
+    jobs.add("quiet", lambda: "x", 60, run_now=False, align=True)
+    start = jobs.scheduler.get_job("minute").trigger.start_date
+    assert start.second == 0 and start.microsecond == 0
+    assert 0 < (start - now).total_seconds() <= 61
+    first = jobs.scheduler.get_job("minute-first")  # and once at once
+    assert abs((first.trigger.run_date - now).total_seconds()) < 5
+    assert jobs.scheduler.get_job("quiet-first") is None
+
+
 def test_ingest_failure_is_reported_and_retried(tmp_path, monkeypatch):
     """The server's own ingest job: a refresh that fails raises, so the run is 'failed'."""
     from cockpit import server
@@ -173,6 +190,7 @@ def test_ingest_failure_is_reported_and_retried(tmp_path, monkeypatch):
 
     monkeypatch.setenv("COCKPIT_HOME", str(tmp_path))
     monkeypatch.setenv("COCKPIT_REFRESH_SECONDS", "60")
+    monkeypatch.setenv("COCKPIT_WARM_PATHS", "")
     wh = open_warehouse(":memory:")
     from cockpit import data
 
@@ -182,7 +200,7 @@ def test_ingest_failure_is_reported_and_retried(tmp_path, monkeypatch):
     j = Jobs(wh)
     j.scheduler.start(paused=True)
     try:
-        server._add_jobs(j, wh, None, demo=False)
+        server._add_jobs(j, wh, None, demo=False, server=None)
         job = j.scheduler.get_job("ingest")
         assert job.trigger.interval.total_seconds() == 60
         job.func(*job.args)
@@ -219,6 +237,7 @@ def test_ingest_checkpoints_after_the_refresh_not_inside_it(tmp_path, monkeypatc
     from metrics.materialize import MvResult, RefreshReport
 
     monkeypatch.setenv("COCKPIT_HOME", str(tmp_path))
+    monkeypatch.setenv("COCKPIT_WARM_PATHS", "")
     db = tmp_path / "w.duckdb"
     wh = open_warehouse(str(db))
     assert wh.scalar("SELECT current_setting('checkpoint_threshold')") == "244.1 MiB"  # 256MB
@@ -236,7 +255,7 @@ def test_ingest_checkpoints_after_the_refresh_not_inside_it(tmp_path, monkeypatc
     j = Jobs(wh)
     j.scheduler.start(paused=True)
     try:
-        server._add_jobs(j, wh, None, demo=False)
+        server._add_jobs(j, wh, None, demo=False, server=None)
         job = j.scheduler.get_job("ingest")
         job.func(*job.args)
         (rec,) = _log(j, "ingest")
