@@ -170,20 +170,20 @@ def filtered(fact: Fact, settings: dict, conditions: list[exp.Expression],
 
 def _window_partitions_of(rows: exp.Select, fact: Fact, settings: dict,
                           conds: list[exp.Expression], prebuilt: bool) -> exp.Select:
-    """`rows` restricted to the window partitions (one key) that hold a row passing `conds`,
-    or `rows` unchanged when that does not apply: no window, several partition keys, or a
+    """`rows` restricted to the window partitions that hold a row passing `conds`, or `rows`
+    unchanged when that does not apply: no window, windows partitioned differently, or a
     condition reading a windowed column."""
     shape = _window_shape(fact, settings)
     if shape is None:
         return rows
-    windowed, key, plain, plain_name = shape
+    windowed, keys, plain, plain_name = shape
     if {c.name for cond in conds for c in cond.find_all(exp.Column)} & windowed:
         return rows
     plain = prebuilt_rows(plain_name) if prebuilt else plain.copy()
     hits = exp.select(col("_wkey")).from_(exp.alias_(exp.Subquery(this=plain), "k",
                                                      table=True, copy=False), copy=False).where(
         exp.and_(*[c.copy() for c in conds]), copy=False)
-    return rows.where(exp.In(this=_partition_value(key), query=exp.Subquery(this=hits)),
+    return rows.where(exp.In(this=_partition_value(keys), query=exp.Subquery(this=hits)),
                       copy=False)
 
 
@@ -191,24 +191,25 @@ _WINDOW_SHAPES = IdentityMemo(256)
 
 
 def _window_shape(fact: Fact, settings: dict):
-    """(windowed column names, the one partition key, the fact's rows without the windowed
-    columns but with the key as `_wkey`, their prebuilt name), or None when the pre-filter does not apply; once
-    per fact and settings (walking the trees costs more than the rest)."""
+    """(windowed column names, the partition keys all windows share, the fact's rows without
+    the windowed columns but with the keys' value as `_wkey`, their prebuilt name), or None
+    when the pre-filter does not apply; once per fact and settings (walking the trees costs
+    more than the rest)."""
     return _WINDOW_SHAPES.get((fact, settings), (), lambda: _find_window_shape(fact, settings))
 
 
 def _find_window_shape(fact: Fact, settings: dict):
     rows = fact_rows(fact, settings)
     windows = [w for e in rows.expressions for w in e.find_all(exp.Window)]
-    keys = {tuple(p.sql() for p in w.args.get("partition_by") or []) for w in windows}
-    if not windows or len(keys) != 1 or len(next(iter(keys))) != 1:
+    shapes = {tuple(p.sql() for p in w.args.get("partition_by") or []) for w in windows}
+    if not windows or len(shapes) != 1 or not next(iter(shapes)):
         return None
     windowed = {e.alias_or_name for e in rows.expressions if e.find(exp.Window)}
-    key = windows[0].args["partition_by"][0]
+    keys = tuple(windows[0].args["partition_by"])
     rows.set("expressions", [e for e in rows.expressions if e.alias_or_name not in windowed
                              and not {c.name for c in e.find_all(exp.Column)} & windowed]
-             + [exp.alias_(_partition_value(key), "_wkey")])
-    return windowed, key, rows, prebuilt_register(rows)
+             + [exp.alias_(_partition_value(keys), "_wkey")])
+    return windowed, keys, rows, prebuilt_register(rows)
 
 
 def prepare(model) -> None:
@@ -218,12 +219,18 @@ def prepare(model) -> None:
         _window_shape(fact, model.settings)
 
 
-def _partition_value(key: exp.Expression) -> exp.Expression:
-    """The partition key as text, NULL as a value of its own (rows with no key form one
+def _partition_value(keys: tuple[exp.Expression, ...]) -> exp.Expression:
+    """The partition keys as one text, NULL as a value of its own (rows with no key form one
     window partition): a plain `IN (subquery)`, which both dialects read, instead of
-    `IN (…) OR key IS NULL`."""
-    return exp.Coalesce(this=exp.cast(key.copy(), "VARCHAR"),
-                        expressions=[exp.Literal.string("\u2400")])  # ␀: no key
+    `IN (…) OR key IS NULL`. Several keys are joined by ␟; a value that happened to contain
+    it could only make two partitions share a text, which keeps one partition too many (the
+    query's own conditions still apply above), never one too few."""
+    parts = [exp.Coalesce(this=exp.cast(k.copy(), "VARCHAR"),
+                          expressions=[exp.Literal.string("\u2400")]) for k in keys]  # ␀
+    if len(parts) == 1:
+        return parts[0]
+    sep = exp.Literal.string("\u241f")  # ␟
+    return exp.func("CONCAT", *[x for p in parts for x in (p, sep.copy())][:-1])
 
 
 def bucket(grain: str | None, column: str = "_day") -> exp.Expression:

@@ -59,12 +59,17 @@ def windowed_facts(model):
             if any(e.find(exp.Window) for e in sb.fact_rows(f, model.settings).expressions)]
 
 
+#: facts whose windows share their partition keys: a patient (readmissions), an admission
+#: (its operations), an operating room's day (its first case: three keys)
+PRE_FILTERED = ("discharge", "discharge_surgery", "surgery_op")
+
+
 def rows(wh, model, fact, conds, rewrite: bool, monkeypatch) -> pd.DataFrame:
     if not rewrite:
         monkeypatch.setattr(sb, "_window_partitions_of", lambda r, *a: r)
     sql = render(sb.filtered(fact, model.settings, conds), "duckdb")
     monkeypatch.undo()
-    assert ("_wkey" in sql) == (rewrite and fact.name in ("discharge", "discharge_surgery"))
+    assert ("_wkey" in sql) == (rewrite and fact.name in PRE_FILTERED), fact.name
     df = wh.query_df(sql)
     return df.sort_values(list(df.columns)[:3]).reset_index(drop=True)
 
@@ -73,7 +78,7 @@ def rows(wh, model, fact, conds, rewrite: bool, monkeypatch) -> pd.DataFrame:
 def test_a_day_of_rows_equals_the_window_over_the_whole_fact(wh, day, monkeypatch):
     model = load_model()
     facts = windowed_facts(model)
-    assert {"discharge", "discharge_surgery"} <= {f.name for f in facts}
+    assert set(PRE_FILTERED) <= {f.name for f in facts}
     d = dt.date.fromisoformat(day)
     conds = [exp.EQ(this=sb.col("_day"), expression=sb.literal(d))]
     for fact in facts:
@@ -92,6 +97,20 @@ def test_the_readmission_flag_survives_a_one_day_query(wh, monkeypatch):
     assert flags["A1"] == True  # noqa: E712 (a numpy or pandas boolean)
     assert pd.isna(flags["A3"]) or flags["A3"] == False  # noqa: E712 (no next stay)
     assert str(df.set_index("admission_id").loc["A1", "next_admit_ts"])[:10] == "2025-01-25"
+
+
+def test_a_window_over_several_keys_keeps_its_whole_partition(wh, monkeypatch):
+    """The first case of an operating room's day (partitioned by room, day and whether the
+    operation was done): asking only for S5 (grade 4, OR1, 10 Jan 15:00) still sees S4 (OR1,
+    10 Jan 09:00), the day's first case."""
+    model = load_model()
+    fact = model.facts["surgery_op"]
+    conds = [exp.EQ(this=sb.col("grade"), expression=sb.literal(4)),
+             exp.EQ(this=sb.col("_day"), expression=sb.literal(dt.date(2025, 1, 10)))]
+    part = rows(wh, model, fact, conds, True, monkeypatch)
+    assert list(part["surgery_id"]) == ["S5"]
+    assert part.loc[0, "first_case_row"] == False  # noqa: E712 (S4 came first)
+    pd.testing.assert_frame_equal(part, rows(wh, model, fact, conds, False, monkeypatch))
 
 
 def test_a_condition_on_a_windowed_column_keeps_the_whole_window(wh):
