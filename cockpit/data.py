@@ -89,20 +89,27 @@ def q(metrics, by=(), grain=None, start=None, end=None, where=None, as_of=None,
             last = dt.date.fromisoformat(str(end)[:10])
             as_of = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     spec = make_spec(metrics, by, grain, start, end, where, as_of, scope)
+    return cached("q", spec, lambda: run(spec, wh=warehouse(), model=model()).frame)
+
+
+def cached(kind: str, key, compute) -> pd.DataFrame:
+    """`compute()`'s frame through the result cache, keyed by `kind`, `repr(key)` and the data
+    version (a caller's key must hold everything the frame depends on besides the data: the
+    query, the as-of minute, the user's scope). A copy is returned; a cache outage computes."""
     cache = _state.get("cache")
-    key = "q:" + data_version() + ":" + repr(spec)
+    full = f"{kind}:{data_version()}:{key!r}"
     if cache is not None:
         try:
-            hit = cache.get(key)
+            hit = cache.get(full)
         except Exception as e:  # noqa: BLE001 - a cache outage must not stop the cockpit
             log.warning("result cache unavailable (%s); computing from the warehouse", e)
             hit = None
         if hit is not None:
             return hit.copy()
-    frame = run(spec, wh=warehouse(), model=model()).frame
+    frame = compute()
     if cache is not None:
         try:
-            cache.set(key, frame)
+            cache.set(full, frame)
         except Exception as e:  # noqa: BLE001
             log.warning("result cache unavailable (%s)", e)
     return frame

@@ -126,10 +126,18 @@ def layout(**params):
 
 def tree_frame(metric: str, year: int, user) -> pd.DataFrame:
     """Progress of every node the user may see: the hospital (whole-hospital users), then each
-    department followed by its teams."""
+    department followed by its teams; through the result cache (per data version — which
+    counts target versions —, minute and scope)."""
+    as_of = data.now()
+    scope = None if user is None or user.scope is None else tuple(sorted(user.scope))
+    return data.cached("targets.tree", (metric, year, as_of, user is None, scope),
+                       lambda: _tree_frame(metric, year, user, as_of))
+
+
+def _tree_frame(metric: str, year: int, user, as_of) -> pd.DataFrame:
     from targets.progress import progress
 
-    wh, model, as_of = data.warehouse(), data.model(), data.now()
+    wh, model = data.warehouse(), data.model()
     parts = []
     if user is not None and user.scope is None:
         parts.append(progress(wh, metric, year, as_of, "hospital", user=user, model=model))

@@ -178,3 +178,23 @@ def test_leader_edits_with_a_hold(page):
     assert cur.loc["D0101", "value"] == 2_000_000 and cur.loc["D0102", "value"] == 3_000_000
     depts = cur[cur["node_level"] == "department"]["value"].sum()
     assert depts + 1_000_000 == 40_000_000
+
+
+def test_the_tree_is_cached_per_scope_until_a_target_changes(page, monkeypatch):
+    """The tree's progress goes through the result cache: opening it again computes nothing,
+    another scope computes its own, and an edit (a new target version) shows at once."""
+    import targets.progress as tp
+
+    calls = []
+    real = tp.progress
+    monkeypatch.setattr(tp, "progress", lambda *a, **k: calls.append(a) or real(*a, **k))
+    page.tree_frame("medical_revenue", 2026, LEADER)
+    n = len(calls)
+    first = page.tree_frame("medical_revenue", 2026, LEADER).set_index("node_id")
+    assert len(calls) == n  # served from the cache
+    mine = page.tree_frame("medical_revenue", 2026, HEAD)
+    assert len(calls) > n and set(mine["node_id"].str[:5]) == {"D0111"}
+    before = first.loc["D0103", "target"]
+    msg, _ = page.save_target(1, SEARCH, "D0103", 2_345_678, [], 0)
+    after = page.tree_frame("medical_revenue", 2026, LEADER).set_index("node_id")
+    assert after.loc["D0103", "target"] == 2_345_678 != before, str(msg)
