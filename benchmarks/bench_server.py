@@ -52,7 +52,10 @@ def inproc(db: str, runs: int, out_json: str) -> None:
     from cockpit.auth import User, set_current
     from cockpit.server import build
 
+    from cockpit.gcpolicy import settled
+
     app, jobs, token = build(db, start_jobs=False)
+    settled()  # as `cockpit serve` does once the server is built
     set_current(User("b", "leader"))
     cache = data._state["cache"]
     cbs = page_callbacks()

@@ -36,9 +36,6 @@ def _register_all() -> None:
 def main() -> None:
     from warehouse.errors import CockpitError
 
-    from .gcpolicy import starting
-
-    starting()
     _register_all()
     try:
         rc = app(standalone_mode=False)  # returns the exit code of typer.Exit(n)

@@ -6,11 +6,12 @@ them in every full collection (~85 ms measured here), which then lands at a rand
 inside a request or a query's compile: the p95 of a page callback and the slowest compiles
 were such pauses. So:
 
-- `starting()` (first thing `cockpit` does): collect rarely while importing, since a
-  collection during start-up finds next to nothing to free;
-- `settled()` (start-up done: the server built, a CLI query about to run): collect once, move
-  what survives into the permanent generation (`gc.freeze`), where later collections do not
-  walk it, and go back to the default thresholds.
+- `starting()` (`cockpit query`, before its imports): collect rarely while importing, since
+  a collection during start-up finds next to nothing to free;
+- `settled()` (start-up done: `cockpit serve` / `demo` once the server is built, a CLI query
+  about to run): collect once, move what survives into the permanent generation
+  (`gc.freeze`), where later collections do not walk it, and go back to the default
+  thresholds. Other commands (load, refresh, …) keep CPython's defaults throughout.
 
 Nothing here turns the collector off: garbage cycles made after start-up are collected as
 usual, only faster.

@@ -84,17 +84,14 @@ def build(db: str | None = None, demo: bool = False, start_jobs: bool = True):
     _routes(server, wh, token)
     jobs = Jobs(wh)
     if start_jobs:
-        _add_jobs(jobs, wh, model, demo, server)
+        _add_jobs(jobs, wh, model, demo, app)
     from metrics.sqlbuild import prepare
 
-    from .gcpolicy import settled
-
-    prepare(model)
-    settled()
+    prepare(model, wh.dialect)
     return app, jobs, token
 
 
-def _add_jobs(jobs, wh, model, demo: bool, server) -> None:
+def _add_jobs(jobs, wh, model, demo: bool, app) -> None:
     from metrics.materialize import refresh
 
     from .inbox import drain
@@ -120,7 +117,13 @@ def _add_jobs(jobs, wh, model, demo: bool, server) -> None:
         detail = (f"{len(loaded)} file(s) loaded, {changed} materialization(s) refreshed, "
                   + (f"checkpoint {time.perf_counter() - t:.1f}s" if done else
                      "checkpoint deferred"))
-        return detail + (", " + warm(server, warm_paths) if warm_paths else "")
+        if not warm_paths:
+            return detail
+        try:  # the data is in and refreshed: a failed warm-up must not fail (and retry) that
+            return detail + ", " + warm(app, warm_paths)
+        except Exception as e:  # noqa: BLE001
+            log.warning("warm-up failed: %s", e)
+            return detail + f", warm-up failed: {e}"
 
     jobs.add("ingest", ingest, seconds, align=True)
     if demo:
@@ -271,7 +274,10 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8050,
     """Run the cockpit until interrupted."""
     from waitress import create_server
 
+    from .gcpolicy import settled
+
     app, jobs, token = build(db, demo=demo)
+    settled()  # what start-up built lives as long as the server
     jobs.start()
     info = {"pid": os.getpid(), "host": host, "port": port, "token": token,
             "db": str(data.warehouse().location)}

@@ -33,17 +33,19 @@ def _ids(specs) -> list[tuple[str, str]]:
     return out
 
 
-def page_open_callbacks() -> list[tuple[str, str, Callable, list]]:
+def page_open_callbacks(app=None) -> list[tuple[str, str, Callable, list]]:
     """(page path, module.function, function, default arguments) of every page-open
-    callback of the registered Dash pages."""
+    callback of the registered Dash pages: those `dash.callback` registered and, once the
+    app has served its first request (Dash then moves them there), those in `app`'s map."""
     import dash
     from dash._callback import GLOBAL_CALLBACK_MAP
 
     by_module: dict[str, list[str]] = {}
     for p in dash.page_registry.values():
         by_module.setdefault(p["module"].rsplit(".", 1)[-1], []).append(p["path"])
+    callbacks = {**(app.callback_map if app is not None else {}), **GLOBAL_CALLBACK_MAP}
     out = []
-    for key, cb in GLOBAL_CALLBACK_MAP.items():
+    for key, cb in callbacks.items():
         inputs = _ids(cb.get("inputs"))
         if not inputs or not all(i in PAGE_INPUTS for i in inputs):
             continue
@@ -60,12 +62,14 @@ def page_open_callbacks() -> list[tuple[str, str, Callable, list]]:
     return out
 
 
-def warm(server, paths: list[str]) -> str:
-    """Open `paths` once as the whole hospital; a short detail for the job log. A callback
-    that fails is logged and skipped (its panel shows the error to whoever opens it)."""
+def warm(app, paths: list[str]) -> str:
+    """Open `paths` of the Dash `app` once as the whole hospital; a short detail for the job
+    log. A callback that fails is logged and skipped (its panel shows the error to whoever
+    opens it)."""
     from .auth import User, current_user, set_current
 
-    wanted = [c for c in page_open_callbacks() if c[0] in paths]
+    server = app.server
+    wanted = [c for c in page_open_callbacks(app) if c[0] in paths]
     before, failed, t = current_user(), 0, time.perf_counter()
     set_current(User("_warmup", "leader"))
     try:

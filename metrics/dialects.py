@@ -29,12 +29,17 @@ def render(tree: exp.Expression, dialect: str, pretty: bool = False) -> str:
         raise UnsupportedError(f"dialect {dialect!r}", "this product",
                                f"choose one of {', '.join(DIALECTS)}")
     name, unsupported = DIALECTS[dialect]
+    names = prebuilt.placeholders(tree)
+    if names and pretty:  # indented as one tree: placeholders expanded (and checked) first
+        tree, names = prebuilt.expand(tree), []
     for node_type, why in unsupported.items():
         if tree.find(node_type) is not None:
             raise UnsupportedError(node_type.__name__, dialect, why)
     group = tree.args.get("group") if isinstance(tree, exp.Select) else None
     if dialect == "starrocks" and group is not None and group.args.get("all"):
         raise UnsupportedError("GROUP BY ALL", dialect, "list the grouping columns")
-    if pretty:  # indented as one tree: placeholders expanded first
-        return prebuilt.expand(tree).sql(dialect=name, pretty=True)
-    return prebuilt.splice(tree.sql(dialect=name), dialect, lambda t: render(t, dialect))
+    text = tree.sql(dialect=name, pretty=pretty)
+    if not names:
+        return text
+    spliced = prebuilt.splice(text, names, dialect, lambda t: render(t, dialect))
+    return spliced if spliced is not None else render(prebuilt.expand(tree), dialect)

@@ -212,11 +212,19 @@ def _find_window_shape(fact: Fact, settings: dict):
     return windowed, keys, rows, prebuilt_register(rows)
 
 
-def prepare(model) -> None:
+def prepare(model, dialect: str | None = None) -> None:
     """Build every fact's row SQL and window shape now (the server does it at start) rather
-    than in the first query that reads the fact, which would pay 5–10 ms per fact."""
+    than in the first query that reads the fact, which would pay 5–10 ms per fact; with a
+    dialect, render their text for it too."""
+    from .dialects import render
+
     for fact in model.facts.values():
-        _window_shape(fact, model.settings)
+        rows = fact_rows(fact, model.settings, prebuilt=True)
+        shape = _window_shape(fact, model.settings)
+        if dialect is not None:
+            render(rows, dialect)
+            if shape is not None:
+                render(prebuilt_rows(shape[3]), dialect)
 
 
 def _partition_value(keys: tuple[exp.Expression, ...]) -> exp.Expression:

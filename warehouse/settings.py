@@ -62,7 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("refresh_seconds", "60", "How often the server loads the inbox and refreshes."),
     Setting("warm_paths", "/",
             "Pages the server computes after each ingest, as the whole hospital, so that the "
-            "first visitor finds their numbers ready (comma-separated paths; empty = none)."),
+            "first visitor finds their numbers ready (comma-separated paths; empty = none). "
+            "Live numbers are cached per minute: with refresh_seconds 60 the ingest and this "
+            "warm-up run as each minute begins; a longer interval warms fewer minutes."),
     Setting("freshness", "fact_visit=2h,fact_inpatient=6h,fact_surgery=6h,"
             "fact_online_consult=6h,fact_charge=2d,fact_ward_census=2d,"
             "fact_clinic_session=2d,fact_admission_booking=2d,fact_drg_settlement=45d",

@@ -66,6 +66,9 @@ def register(app: typer.Typer) -> None:
         """Answer a metrics query (ratios are fractions in data)."""
         if fmt not in ("table", "csv", "json"):
             raise typer.BadParameter("--format must be table, csv or json")
+        from cockpit.gcpolicy import settled, starting
+
+        starting()  # the imports below are start-up: collecting during them frees nothing
         from metrics.service import make_spec, run
         from warehouse.engine import open_warehouse
 
@@ -78,6 +81,7 @@ def register(app: typer.Typer) -> None:
 
         server = server_for(db)
         if server is not None:
+            settled(collect=False)
             rows, text = ask_server(server, metric, by, grain, start, end, parse_where(where),
                                     as_of, explain, labels)
             if explain:
@@ -85,8 +89,6 @@ def register(app: typer.Typer) -> None:
             _print_rows(rows, fmt, spec)
             return
         wh = open_warehouse(db, read_only=True)
-        from cockpit.gcpolicy import settled
-
         settled(collect=False)
         result = run(spec, wh=wh)
         frame = result.frame

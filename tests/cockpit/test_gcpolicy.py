@@ -37,16 +37,40 @@ def test_starting_then_settled():
     assert tuple(got["after"]) == (700, 10, 10) and got["enabled"]
 
 
-def test_the_server_starts_settled_with_every_facts_sql_built(tiny_golden, tmp_path):
+def test_the_server_settles_once_built_with_every_facts_sql_rendered(tiny_golden, tmp_path):
+    """`cockpit serve` (waitress replaced by a stand-in that reports and returns)."""
+    db = copy_tiny(tiny_golden, tmp_path)
+    got = _run(f"""
+        import gc, json
+        import waitress
+        from metrics import prebuilt, sqlbuild
+        from cockpit import data, server
+
+        class Stub:
+            def run(self):
+                print(json.dumps(dict(
+                    frozen=gc.get_freeze_count(), threshold=gc.get_threshold(),
+                    rows=len(sqlbuild._FACT_ROWS), facts=len(data.model().facts),
+                    texts=sum(d == "duckdb" for _, d in prebuilt._TEXTS))))
+            def close(self):
+                pass
+
+        waitress.create_server = lambda *a, **k: Stub()
+        server.serve({str(db)!r}, port=0)
+    """, COCKPIT_HOME=str(tmp_path), COCKPIT_WARM_PATHS="")
+    assert got["frozen"] > 50_000  # Dash, pandas, the model: out of the collector's walks
+    assert tuple(got["threshold"]) == (700, 10, 10)
+    assert got["rows"] == got["facts"]  # no query pays for building a fact's rows SQL…
+    assert got["texts"] >= got["facts"]  # …nor for rendering it in the warehouse's dialect
+
+
+def test_building_the_app_alone_freezes_nothing(tiny_golden, tmp_path):
+    """Tests and benchmarks build apps in-process: a freeze there would keep each one alive."""
     db = copy_tiny(tiny_golden, tmp_path)
     got = _run(f"""
         import gc, json
         from cockpit.server import build
-        from metrics import sqlbuild
-        from cockpit import data
-        app, jobs, token = build({str(db)!r}, start_jobs=False)
-        print(json.dumps(dict(frozen=gc.get_freeze_count(), rows=len(sqlbuild._FACT_ROWS),
-                              facts=len(data.model().facts))))
+        build({str(db)!r}, start_jobs=False)
+        print(json.dumps(dict(frozen=gc.get_freeze_count())))
     """, COCKPIT_HOME=str(tmp_path))
-    assert got["frozen"] > 50_000  # Dash, pandas, the model: out of the collector's walks
-    assert got["rows"] == got["facts"]  # no query pays for building a fact's rows SQL
+    assert got["frozen"] == 0

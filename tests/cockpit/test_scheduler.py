@@ -200,7 +200,7 @@ def test_ingest_failure_is_reported_and_retried(tmp_path, monkeypatch):
     j = Jobs(wh)
     j.scheduler.start(paused=True)
     try:
-        server._add_jobs(j, wh, None, demo=False, server=None)
+        server._add_jobs(j, wh, None, demo=False, app=None)
         job = j.scheduler.get_job("ingest")
         assert job.trigger.interval.total_seconds() == 60
         job.func(*job.args)
@@ -255,7 +255,7 @@ def test_ingest_checkpoints_after_the_refresh_not_inside_it(tmp_path, monkeypatc
     j = Jobs(wh)
     j.scheduler.start(paused=True)
     try:
-        server._add_jobs(j, wh, None, demo=False, server=None)
+        server._add_jobs(j, wh, None, demo=False, app=None)
         job = j.scheduler.get_job("ingest")
         job.func(*job.args)
         (rec,) = _log(j, "ingest")

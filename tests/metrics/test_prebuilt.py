@@ -81,3 +81,45 @@ def test_only_a_plain_select_can_be_prebuilt():
     q = prebuilt.placeholder(name).where("a > 1")
     assert render(q, "duckdb") == "SELECT a FROM t WHERE a > 1"
     assert render(q, "starrocks", pretty=True) == "SELECT\n  a\nFROM t\nWHERE\n  a > 1"
+
+
+def test_a_filter_value_quoting_a_placeholder_stays_a_value(model):
+    """A user's value is a literal: text that looks like a placeholder inside it is never
+    spliced (the text is checked against the tree, and rendered whole when they differ)."""
+    name = prebuilt.register(exp.select("a").from_("t"))
+    values = [f"SELECT * FROM {name}", "SELECT * FROM __prebuilt_999999__"]
+    spec = make_spec(["discharges"], by=("department",), grain="day", start=TODAY, end=TODAY,
+                     where={"department": values})
+    (unit,) = units_for(model, measures_of(model, "discharges"))
+    route(unit, spec, {})
+    fast = unit_sql(model, unit, spec, TODAY, TODAY, prebuilt=True)
+    full = unit_sql(model, unit, spec, TODAY, TODAY)
+    for dialect in ("duckdb", "starrocks"):
+        text = render(fast, dialect)
+        assert text == render(full, dialect)
+        assert f"'SELECT * FROM {name}'" in text and "SELECT a FROM t" not in text
+
+
+def test_a_placeholder_is_only_ever_select_star_from_it():
+    name = prebuilt.register(exp.select("a").from_("t"))
+    joined = prebuilt.placeholder(name).join("u", on="u.a = a")
+    with pytest.raises(ValueError, match="other than as SELECT"):
+        render(joined, "duckdb")
+    with pytest.raises(ValueError, match="other than as SELECT"):
+        render(exp.select("a").from_(exp.alias_(exp.to_table(name), "x", table=True)), "duckdb")
+
+
+def test_pretty_starrocks_checks_the_spliced_rows_too():
+    """`--explain` expands the placeholders before the dialect's checks run."""
+    name = prebuilt.register(exp.select(exp.alias_(sqlglot_parse("count(*) FILTER (WHERE a)"),
+                                                   "n")).from_("t"))
+    with pytest.raises(UnsupportedError, match="FILTER"):
+        render(prebuilt.placeholder(name), "starrocks", pretty=True)
+    with pytest.raises(UnsupportedError, match="FILTER"):
+        render(prebuilt.placeholder(name), "starrocks")
+
+
+def sqlglot_parse(text):
+    import sqlglot
+
+    return sqlglot.parse_one(text, read="duckdb")
