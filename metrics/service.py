@@ -103,9 +103,11 @@ def run(spec: QuerySpec, *, wh=None, model=None, use_mvs: bool = True) -> Result
             groups.setdefault("plain", []).append(t)
         elif transform in _COMPARE:
             groups.setdefault(_COMPARE[transform], []).append(t)
+    current: dict = {}  # the period's measure values by measure set: 同比/环比 reuse them
     for kind, tokens in groups.items():
-        part = (_plain_values(wh, model, spec, tokens, result, use_mvs) if kind == "plain"
-                else _compare_batch(wh, model, spec, tokens, kind, result, use_mvs))
+        part = (_plain_values(wh, model, spec, tokens, result, use_mvs, current)
+                if kind == "plain" else
+                _compare_batch(wh, model, spec, tokens, kind, result, use_mvs, current))
         out = part if out is None else out.merge(part, on=keys, how="outer")
     for token in spec.metrics:
         if out is not None and token in out.columns:
@@ -185,13 +187,24 @@ def _values(wh, model, spec, metric_id, start, end, result, use_mvs, label,
     return frame[["_bucket"] + list(s.by) + ["_value"]]
 
 
-def _plain_values(wh, model, spec, tokens, result, use_mvs) -> pd.DataFrame:
+def _plain_values(wh, model, spec, tokens, result, use_mvs, memo: dict | None = None
+                  ) -> pd.DataFrame:
+    """The tokens' values over `spec`'s period. `memo` (one query's, for its own spec only)
+    keeps the measure values by measure set: a query asking `X` and `X:yoy_growth` fetches
+    the period once. Only the same measure set is reused: a wider fetch can bring rows that
+    another fact has, and a metric's values must not depend on its companions."""
     names: set[str] = set()
     for t in tokens:
         names |= measures_of(model, _resolve(model, t)[0])
-    fetched = fetch(wh, model, spec, names, spec.start, spec.end, use_mvs=use_mvs)
+    key = frozenset(names)
+    if memo is not None and key in memo:
+        fetched, frame = memo[key]
+    else:
+        fetched = fetch(wh, model, spec, names, spec.start, spec.end, use_mvs=use_mvs)
+        frame = measure_values(wh, model, spec, fetched, spec.start, spec.end)
+        if memo is not None:
+            memo[key] = (fetched, frame)
     result.fetches.append((", ".join(tokens), fetched))
-    frame = measure_values(wh, model, spec, fetched, spec.start, spec.end)
     out = frame[["_bucket"] + list(spec.by)].copy()
     for t in tokens:
         out[t] = metric_values(model, _resolve(model, t)[0], frame).to_numpy()
@@ -306,12 +319,14 @@ def _shift(d, grain: str | None, kind: str, span_days: int, sign: int = -1):
     return out.to_pydatetime() if isinstance(d, pd.Timestamp) else out.date()
 
 
-def _compare_batch(wh, model, spec, tokens, kind, result, use_mvs) -> pd.DataFrame:
+def _compare_batch(wh, model, spec, tokens, kind, result, use_mvs, current=None
+                   ) -> pd.DataFrame:
     """同比 / 环比: the metrics over the comparison period (same period last year, or the
-    previous period of the grain), matched bucket to bucket; one fetch per period."""
+    previous period of the grain), matched bucket to bucket; one fetch per period (the
+    period's own shared with the query's plain values through `current`)."""
     bases = sorted({_resolve(model, t)[0] for t in tokens})
     span = (spec.end - spec.start).days + 1
-    cur = _plain_values(wh, model, spec, bases, result, use_mvs)
+    cur = _plain_values(wh, model, spec, bases, result, use_mvs, current)
     p_spec = QuerySpec(spec.metrics, spec.by, spec.grain,
                        _shift(spec.start, spec.grain, kind, span),
                        _shift(spec.end, spec.grain, kind, span),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
 import pytest
 
 from metrics.service import query
@@ -149,6 +150,24 @@ def test_yoy_and_pop(q):
     assert r["opd_visits:pop"] == 1  # February: V06
     assert r["opd_visits:pop_diff"] == 3
     assert r["opd_visits:pop_growth"] == pytest.approx(3.0)
+
+
+def test_the_period_is_fetched_once_for_its_values_and_comparisons(q, monkeypatch):
+    """`X`, `X:yoy_growth` and `X:pop` fetch the period once, the year before once and the
+    period before once; and each token's values are what it gets when asked alone."""
+    import metrics.service as service
+
+    calls = []
+    real = service.fetch
+    monkeypatch.setattr(service, "fetch", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    tokens = ["opd_visits", "opd_visits:yoy_growth", "opd_visits:pop"]
+    together = q(tokens, grain="month", by=["department"], **MARCH)
+    assert len(calls) == 3  # was 4: the period's own values fetched twice
+    for t in tokens:
+        alone = q([t], grain="month", by=["department"], **MARCH)
+        pd.testing.assert_series_equal(
+            together.set_index("department")[t].sort_index(),
+            alone.set_index("department")[t].sort_index(), check_dtype=False)
 
 
 def test_pop_at_day_grain_uses_previous_day(q):
