@@ -28,11 +28,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from sqlglot import exp
+
 from .contract import LOAD_ORDER, PART_DATE, TABLES, Table
 from .errors import ContractError, EngineError
 from .readers import StagedFile, UnreadableFile, table_for_file
 from .schema import BULK_LOADS, changes_table, create_all, tracked_columns
-from .validate import Validation, lit, q, stage_file, validate
+from .validate import Validation, stage_file, validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Warehouse
@@ -156,6 +158,27 @@ def _require_duckdb(wh: "Warehouse") -> None:
                           "create the StarRocks tables from `cockpit compile --dialect starrocks`")
 
 
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def _tab(name: str, alias: str | None = None) -> exp.Table:
+    t = exp.Table(this=exp.to_identifier(name, quoted=True))
+    return exp.alias_(t, alias, table=True) if alias else t
+
+
+def _all(conds: list[exp.Expression]) -> exp.Expression:
+    return exp.and_(*conds) if conds else exp.true()
+
+
+def _ops(column: exp.Expression, *ops: str) -> exp.In:
+    return exp.In(this=column, expressions=[exp.Literal.string(o) for o in ops])
+
+
+def _run(cur, tree: exp.Expression):
+    return cur.execute(tree.sql("duckdb"))
+
+
 def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> None:
     """Upsert the validated rows of `table` into the warehouse and record the changed keys."""
     name = table.name
@@ -164,76 +187,111 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
     tracked = tracked_columns(table)
     sk = table.surrogate_key
     cols = list(table.column_names) + ([PART_DATE] if table.partition_by else [])
-    sel = ", ".join(q(c) for c in cols)
-    order = PART_DATE if table.partition_by else ", ".join(q(k) for k in pk)
-    chg = q(changes_table(name))
-    chg_cols = ", ".join(["load_id", "op"] + [q(k) for k in pk] +
-                         [q(p + c) for c in tracked for p in ("old_", "new_")])
-    empty = cur.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {q(name)} LIMIT 1)").fetchone()[0]
+    order = [PART_DATE] if table.partition_by else pk
+    chg_cols = ["load_id", "op"] + pk + [p + c for c in tracked for p in ("old_", "new_")]
+    not_del = exp.Not(this=_col("_del"))
+    first = exp.select(exp.Literal.number(1)).from_(_tab(name)).limit(1)
+    empty = _run(cur, exp.select(exp.EQ(this=exp.Count(this=exp.Star()),
+                                        expression=exp.Literal.number(0)))
+                 .from_(first.subquery("x"))).fetchone()[0]
 
     if empty:  # fast path: every key is new; no join
-        rep.inserted, rep.delete_unknown = cur.execute(
-            f"SELECT count(*) FILTER (WHERE NOT _del), count(*) FILTER (WHERE _del) "
-            f"FROM {q(v.good)}").fetchone()
+        rep.inserted, rep.delete_unknown = _run(cur, exp.select(
+            exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=not_del)),
+            exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=_col("_del"))))
+            .from_(_tab(v.good))).fetchone()
         if not rep.inserted:
             return
-        sk_sel = f", row_number() OVER (ORDER BY {', '.join(q(k) for k in pk)})" if sk else ""
-        cur.execute(f"INSERT INTO {q(name)} ({sel}{', ' + q(sk) if sk else ''}) "
-                    f"SELECT {sel}{sk_sel} FROM {q(v.good)} WHERE NOT _del ORDER BY {order}")
+        sel = exp.select(*[_col(c) for c in cols]).from_(_tab(v.good)).where(not_del.copy())
+        if sk:
+            sel = sel.select(exp.Window(this=exp.RowNumber(), order=exp.Order(
+                expressions=[exp.Ordered(this=_col(k)) for k in pk])))
+        _run(cur, exp.insert(sel.order_by(*[_col(c) for c in order]), into=_tab(name),
+                             columns=[exp.to_identifier(c, quoted=True)
+                                      for c in cols + ([sk] if sk else [])]))
         if table.kind == "fact":  # every partition is new: one whole-table change
-            cur.execute(f"INSERT INTO {BULK_LOADS} VALUES (?, ?, ?)",
+            cur.execute(exp.insert(exp.values([exp.tuple_(*[exp.Placeholder()] * 3)]),
+                                   into=_tab(BULK_LOADS)).sql("duckdb"),
                         [load_id, name, rep.inserted])
             return
-        vals = ", ".join([str(int(load_id)), "'insert'"] + [q(k) for k in pk] +
-                         [x for c in tracked for x in ("NULL", q(c))])
-        cur.execute(f"INSERT INTO {chg} ({chg_cols}) SELECT {vals} FROM {q(v.good)} WHERE NOT _del")
+        vals = [exp.Literal.number(int(load_id)), exp.Literal.string("insert")] + [
+            _col(k) for k in pk] + [x for c in tracked for x in (exp.Null(), _col(c))]
+        _run(cur, exp.insert(exp.select(*vals).from_(_tab(v.good)).where(not_del.copy()),
+                             into=_tab(changes_table(name)),
+                             columns=[exp.to_identifier(c, quoted=True) for c in chg_cols]))
         return
 
-    mrg = q(f"_mrg_{name}")
-    olds = [f"o.{q(c)} AS {q('_old_' + c)}" for c in tracked]
+    mrg = f"_mrg_{name}"
+    g, o, m = (lambda c: _col(c, "g")), (lambda c: _col(c, "o")), (lambda c: _col(c, "m"))
+    rowid = exp.column("rowid", table="o")
+    same = _all([exp.NullSafeEQ(this=g(c), expression=o(c)) for c in non_key])
+    op = exp.Case(ifs=[
+        exp.If(this=exp.Is(this=rowid, expression=exp.Null()),
+               true=exp.Case(ifs=[exp.If(this=g("_del"), true=exp.Literal.string(
+                   "delete_unknown"))], default=exp.Literal.string("insert"))),
+        exp.If(this=g("_del"), true=exp.Literal.string("delete")),
+        exp.If(this=same, true=exp.Literal.string("unchanged"))],
+        default=exp.Literal.string("update"))
+    olds = [exp.alias_(o(c), "_old_" + c, quoted=True) for c in tracked]
     if sk:
-        olds.append(f"o.{q(sk)} AS _old_sk")
-    same = " AND ".join(f"g.{q(c)} IS NOT DISTINCT FROM o.{q(c)}" for c in non_key) or "true"
-    join = " AND ".join(f"g.{q(k)} = o.{q(k)}" for k in pk)
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE {mrg} AS SELECT g._line, o.rowid AS _orow, "
-        f"{', '.join(olds) + ', ' if olds else ''}"
-        f"CASE WHEN o.rowid IS NULL THEN (CASE WHEN g._del THEN 'delete_unknown' ELSE 'insert' END) "
-        f"WHEN g._del THEN 'delete' WHEN {same} THEN 'unchanged' ELSE 'update' END AS _op "
-        f"FROM {q(v.good)} g LEFT JOIN {q(name)} o ON {join}")
-    counts = dict(cur.execute(f"SELECT _op, count(*) FROM {mrg} GROUP BY _op").fetchall())
+        olds.append(exp.alias_(o(sk), "_old_sk"))
+    _run(cur, exp.Create(
+        this=_tab(mrg), kind="TABLE", replace=True,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        expression=exp.select(g("_line"), exp.alias_(rowid.copy(), "_orow"), *olds,
+                              exp.alias_(op, "_op"))
+        .from_(_tab(v.good, "g")).join(_tab(name, "o"), join_type="left",
+                                      on=_all([exp.EQ(this=g(k), expression=o(k))
+                                               for k in pk]))))
+    counts = dict(_run(cur, exp.select(exp.column("_op"), exp.Count(this=exp.Star()))
+                       .from_(_tab(mrg)).group_by(exp.column("_op"))).fetchall())
     rep.inserted = counts.get("insert", 0)
     rep.updated = counts.get("update", 0)
     rep.unchanged = counts.get("unchanged", 0)
     rep.deleted = counts.get("delete", 0)
     rep.delete_unknown = counts.get("delete_unknown", 0)
     if not (rep.inserted or rep.updated or rep.deleted):
-        cur.execute(f"DROP TABLE {mrg}")
+        _run(cur, exp.Drop(tables=[_tab(mrg)], kind="TABLE"))
         return
 
     # changed keys first (old values are read from the merge table, new from the good rows)
-    vals = ", ".join([str(int(load_id)), "m._op"] + [f"g.{q(k)}" for k in pk] + [
-        x for c in tracked for x in (f"m.{q('_old_' + c)}",
-                                     f"CASE WHEN m._op = 'delete' THEN NULL ELSE g.{q(c)} END")])
-    cur.execute(f"INSERT INTO {chg} ({chg_cols}) SELECT {vals} FROM {q(v.good)} g "
-                f"JOIN {mrg} m ON g._line = m._line WHERE m._op IN ('insert', 'update', 'delete')")
+    on_line = exp.EQ(this=g("_line"), expression=m("_line"))
+    vals = [exp.Literal.number(int(load_id)), m("_op")] + [g(k) for k in pk] + [
+        x for c in tracked for x in (m("_old_" + c), exp.Case(
+            ifs=[exp.If(this=exp.EQ(this=m("_op"), expression=exp.Literal.string("delete")),
+                        true=exp.Null())], default=g(c)))]
+    _run(cur, exp.insert(
+        exp.select(*vals).from_(_tab(v.good, "g")).join(_tab(mrg, "m"), on=on_line)
+        .where(_ops(m("_op"), "insert", "update", "delete")),
+        into=_tab(changes_table(name)),
+        columns=[exp.to_identifier(c, quoted=True) for c in chg_cols]))
     if sk:  # before the delete: an updated row keeps its key, new keys come after every old one
-        max_sk = cur.execute(f"SELECT coalesce(max({q(sk)}), 0) FROM {q(name)}").fetchone()[0]
+        max_sk = _run(cur, exp.select(exp.Coalesce(this=exp.Max(this=_col(sk)), expressions=[
+            exp.Literal.number(0)])).from_(_tab(name))).fetchone()[0]
     if rep.updated or rep.deleted:
-        cur.execute(f"DELETE FROM {q(name)} WHERE rowid IN "
-                    f"(SELECT _orow FROM {mrg} WHERE _op IN ('update', 'delete'))")
-    gsel = ", ".join(f"g.{q(c)}" for c in cols)
-    src = f"{q(v.good)} g JOIN {mrg} m ON g._line = m._line"
+        _run(cur, exp.delete(_tab(name), where=exp.In(
+            this=exp.column("rowid"), query=exp.Subquery(this=exp.select(exp.column("_orow"))
+                                                         .from_(_tab(mrg)).where(_ops(
+                                                             exp.column("_op"), "update",
+                                                             "delete"))))))
+    sel = (exp.select(*[g(c) for c in cols]).from_(_tab(v.good, "g"))
+           .join(_tab(mrg, "m"), on=on_line.copy())
+           .where(_ops(m("_op"), "insert", "update")))
     if sk:
-        keys = ", ".join(f"g.{q(k)}" for k in pk)
-        cur.execute(f"INSERT INTO {q(name)} ({sel}, {q(sk)}) SELECT {gsel}, CASE WHEN m._op = 'update' "
-                    f"THEN m._old_sk ELSE {int(max_sk)} + row_number() OVER "
-                    f"(PARTITION BY m._op ORDER BY {keys}) END AS _sk FROM {src} "
-                    f"WHERE m._op IN ('insert', 'update') ORDER BY _sk")
+        new_sk = exp.Add(this=exp.Literal.number(int(max_sk)), expression=exp.Window(
+            this=exp.RowNumber(), partition_by=[m("_op")],
+            order=exp.Order(expressions=[exp.Ordered(this=g(k)) for k in pk])))
+        sel = sel.select(exp.alias_(exp.Case(
+            ifs=[exp.If(this=exp.EQ(this=m("_op"), expression=exp.Literal.string("update")),
+                        true=m("_old_sk"))], default=new_sk), "_sk")).order_by(
+            exp.column("_sk"))
+        into_cols = cols + [sk]
     else:
-        cur.execute(f"INSERT INTO {q(name)} ({sel}) SELECT {gsel} FROM {src} "
-                    f"WHERE m._op IN ('insert', 'update') ORDER BY g.{order if table.partition_by else q(pk[0])}")
-    cur.execute(f"DROP TABLE {mrg}")
+        sel = sel.order_by(g(PART_DATE if table.partition_by else pk[0]))
+        into_cols = cols
+    _run(cur, exp.insert(sel, into=_tab(name),
+                         columns=[exp.to_identifier(c, quoted=True) for c in into_cols]))
+    _run(cur, exp.Drop(tables=[_tab(mrg)], kind="TABLE"))
 
 
 def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
@@ -242,11 +300,37 @@ def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
                        "AND load_id < ?", [table.name, load_id]).fetchone()[0]:
         return
     pk = list(table.primary_key)
-    qkey = " || '|' || ".join(f"json_extract_string(row_json, {lit('$.' + k)})" for k in pk)
-    gkey = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in pk)
-    cur.execute(f"UPDATE _quarantine SET status = 'resolved', resolved_load_id = ? "
-                f"WHERE status = 'open' AND table_name = ? AND load_id < ? AND {qkey} IN "
-                f"(SELECT {gkey} FROM {q(v.good)})", [load_id, table.name, load_id])
+    qkey = _joined([exp.func("json_extract_string", exp.column("row_json"),
+                             exp.Literal.string("$." + k)) for k in pk])
+    gkey = _joined([exp.cast(_col(k), "VARCHAR") for k in pk])
+    ph = exp.Placeholder
+    update = exp.update(_tab("_quarantine"), {"status": exp.Literal.string("resolved"),
+                                              "resolved_load_id": ph()}, where=_all([
+        exp.EQ(this=exp.column("status"), expression=exp.Literal.string("open")),
+        exp.EQ(this=exp.column("table_name"), expression=ph()),
+        exp.LT(this=exp.column("load_id"), expression=ph()),
+        exp.In(this=qkey, query=exp.Subquery(this=exp.select(gkey).from_(_tab(v.good))))]))
+    cur.execute(update.sql("duckdb"), [load_id, table.name, load_id])
+
+
+def _joined(parts: list[exp.Expression]) -> exp.Expression:
+    """A composite key as one text: the parts joined by '|'."""
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=exp.DPipe(this=out, expression=exp.Literal.string("|")),
+                        expression=p)
+    return out
+
+
+def _quarantine_sql(problems: str) -> str:
+    """The problems of one table's validation into `_quarantine` (load id and table name as
+    parameters)."""
+    kept = ["file", "line", "column_name", "value", "reason", "row_json"]
+    sel = exp.select(exp.Placeholder(), exp.Placeholder(), *[exp.column(c) for c in kept],
+                     exp.Literal.string("open"), exp.Null()).from_(_tab(problems)).order_by(
+        exp.column("line"), exp.column("column_name"))
+    return exp.insert(sel, into=_tab("_quarantine"), columns=[
+        "load_id", "table_name", *kept, "status", "resolved_load_id"]).sql("duckdb")
 
 
 def _next_load_id(cur) -> int:
@@ -283,16 +367,12 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
                 per_day[name] = v.per_day or []
                 prog.step(name, "merging")
                 _merge(cur, table, v, load_id, tr)
-                cur.execute(
-                    "INSERT INTO _quarantine (load_id, table_name, file, line, column_name, value, "
-                    "reason, row_json, status, resolved_load_id) SELECT ?, ?, file, line, "
-                    f"column_name, value, reason, row_json, 'open', NULL FROM {q(v.problems)} "
-                    "ORDER BY line, column_name", [load_id, name])
+                cur.execute(_quarantine_sql(v.problems), [load_id, name])
                 _resolve_by_key(cur, table, v, load_id)
                 if after_table is not None:
                     after_table(cur, table, v, load_id)
-                cur.execute(f"DROP TABLE IF EXISTS {q(v.good)}")
-                cur.execute(f"DROP TABLE IF EXISTS {q(v.problems)}")
+                for temp in (v.good, v.problems):
+                    _run(cur, exp.Drop(tables=[_tab(temp)], kind="TABLE", exists=True))
                 tr.seconds = round(time.perf_counter() - t0, 3)
                 cur.execute(
                     "INSERT INTO _load_log (load_id, table_name, file, rows_read, inserted, updated, "
@@ -417,20 +497,28 @@ def bulk_loaded(wh: "Warehouse", since_load_id: int = 0) -> set[str]:
     partitions are new, and their keys are not in the change tables."""
     if not wh.table_exists(BULK_LOADS):
         return set()
-    return {r[0] for r in wh.query_rows(f"SELECT DISTINCT table_name FROM {BULK_LOADS} "
-                                        "WHERE load_id > ?", [since_load_id])}
+    sel = exp.select(exp.column("table_name")).distinct().from_(_tab(BULK_LOADS)).where(
+        exp.GT(this=exp.column("load_id"), expression=exp.Placeholder()))
+    return {r[0] for r in wh.query_rows(sel.sql("duckdb"), [since_load_id])}
 
 
 def changed_partitions(wh: "Warehouse", since_load_id: int = 0):
     """DataFrame (table_name, part_date) of every fact partition touched by loads after
     `since_load_id`: old and new `_part_date` of every inserted, updated or deleted key, and
     every partition of a table first loaded in that span."""
-    bulk = sorted(bulk_loaded(wh, since_load_id))
-    whole = "".join(f" UNION ALL SELECT {lit(t)}, CAST({PART_DATE} AS VARCHAR) FROM {q(t)}"
-                    for t in bulk)
-    return wh.query_df(
-        "SELECT DISTINCT table_name, CAST(d AS DATE) AS part_date FROM ("
-        "SELECT table_name, old_value AS d FROM _change_log WHERE load_id > ? AND column_name = ? "
-        "UNION ALL SELECT table_name, new_value FROM _change_log WHERE load_id > ? AND column_name = ?"
-        f"{whole}) WHERE d IS NOT NULL ORDER BY 1, 2",
-        [since_load_id, PART_DATE, since_load_id, PART_DATE])
+    since = [exp.GT(this=exp.column("load_id"), expression=exp.Placeholder()),
+             exp.EQ(this=exp.column("column_name"), expression=exp.Placeholder())]
+    parts = [exp.select(exp.column("table_name"), exp.alias_(exp.column(side), "d"))
+             .from_(_tab("_change_log")).where(_all([c.copy() for c in since]))
+             for side in ("old_value", "new_value")]
+    parts += [exp.select(exp.Literal.string(t), exp.cast(_col(PART_DATE), "VARCHAR"))
+              .from_(_tab(t)) for t in sorted(bulk_loaded(wh, since_load_id))]
+    union = parts[0]
+    for p in parts[1:]:
+        union = exp.union(union, p, distinct=False)
+    sel = (exp.select(exp.column("table_name"),
+                      exp.alias_(exp.cast(exp.column("d"), "DATE"), "part_date"))
+           .distinct().from_(union.subquery("u"))
+           .where(exp.Not(this=exp.Is(this=exp.column("d"), expression=exp.Null())))
+           .order_by(exp.Literal.number(1), exp.Literal.number(2)))
+    return wh.query_df(sel.sql("duckdb"), [since_load_id, PART_DATE, since_load_id, PART_DATE])
