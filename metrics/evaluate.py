@@ -8,15 +8,15 @@ an average of ratios) and derived expressions. Pure functions on pandas frames.
 """
 from __future__ import annotations
 
-import functools
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-import sqlglot
 from sqlglot import exp
 
 from warehouse.errors import QueryError
+
+from .sqlbuild import parsed
 
 
 def _div(a, b):
@@ -30,15 +30,10 @@ def _div(a, b):
     return out if b != 0 else out * np.nan
 
 
-@functools.lru_cache(maxsize=4096)
-def _parsed(text: str) -> exp.Expression:  # read only below: safe to share
-    return sqlglot.parse_one(text, read="duckdb")
-
-
 def eval_expr(text: str, lookup: Callable[[str], pd.Series]):
     """Evaluate `+ - * /`, numbers, parentheses, `nullif`, `coalesce`, `greatest`, `least`
     over named series. Division by zero or null gives null."""
-    tree = _parsed(text)
+    tree = parsed(text)  # read only below
 
     def ev(node):
         if isinstance(node, exp.Paren):

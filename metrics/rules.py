@@ -4,7 +4,6 @@ Only the CLI decides to fail (`cockpit check` exits 1 on any error).
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from warehouse.contract import TABLES, physical_columns
 
 from .model import DRG_DIMENSIONS, ORG_DIMENSIONS
 from .registry import SemanticModel
+from .sqlbuild import parsed
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,7 @@ def did_you_mean(name: str, options) -> str:
 
 def measure_refs(text: str) -> list[str]:
     """Identifiers used in a metric expression (`a / nullif(b, 0)` -> [a, b])."""
-    return list(_refs(text))
-
-
-@functools.lru_cache(maxsize=4096)
-def _refs(text: str) -> tuple[str, ...]:  # every query asks again: parse each text once
-    tree = sqlglot.parse_one(text, read="duckdb")
-    return tuple(c.name for c in tree.find_all(exp.Column))
+    return [c.name for c in parsed(text).find_all(exp.Column)]
 
 
 class Rule:

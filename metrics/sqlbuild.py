@@ -28,7 +28,9 @@ _SETTING = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
 @lru_cache(maxsize=4096)
-def _parse(text: str) -> exp.Expression:
+def parsed(text: str) -> exp.Expression:
+    """A model expression's tree, parsed once: shared, so read it or copy it, never change
+    it (`parse_expr` copies)."""
     return sqlglot.parse_one(text, read="duckdb")
 
 
@@ -40,7 +42,7 @@ def parse_expr(text: str, settings: dict | None = None) -> exp.Expression:
         names["__setting_" + m.group(1)] = (settings or {})[m.group(1)]
         return "__setting_" + m.group(1)
 
-    tree = _parse(_SETTING.sub(sub, text)).copy()
+    tree = parsed(_SETTING.sub(sub, text)).copy()
     if names:
         tree = tree.transform(lambda n: literal(names[n.name])
                               if isinstance(n, exp.Column) and n.name in names else n)
