@@ -32,6 +32,7 @@ from sqlglot import exp
 
 from .contract import LOAD_ORDER, PART_DATE, TABLES, Table
 from .errors import ContractError, EngineError
+from . import sqltree as st
 from .readers import StagedFile, UnreadableFile, table_for_file
 from .schema import BULK_LOADS, changes_table, create_all, tracked_columns
 from .validate import Validation, stage_file, validate
@@ -158,27 +159,6 @@ def _require_duckdb(wh: "Warehouse") -> None:
                           "create the StarRocks tables from `cockpit compile --dialect starrocks`")
 
 
-def _col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table, quoted=True)
-
-
-def _tab(name: str, alias: str | None = None) -> exp.Table:
-    t = exp.Table(this=exp.to_identifier(name, quoted=True))
-    return exp.alias_(t, alias, table=True) if alias else t
-
-
-def _all(conds: list[exp.Expression]) -> exp.Expression:
-    return exp.and_(*conds) if conds else exp.true()
-
-
-def _ops(column: exp.Expression, *ops: str) -> exp.In:
-    return exp.In(this=column, expressions=[exp.Literal.string(o) for o in ops])
-
-
-def _run(cur, tree: exp.Expression):
-    return cur.execute(tree.sql("duckdb"))
-
-
 def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> None:
     """Upsert the validated rows of `table` into the warehouse and record the changed keys."""
     name = table.name
@@ -189,42 +169,40 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
     cols = list(table.column_names) + ([PART_DATE] if table.partition_by else [])
     order = [PART_DATE] if table.partition_by else pk
     chg_cols = ["load_id", "op"] + pk + [p + c for c in tracked for p in ("old_", "new_")]
-    not_del = exp.Not(this=_col("_del"))
-    first = exp.select(exp.Literal.number(1)).from_(_tab(name)).limit(1)
-    empty = _run(cur, exp.select(exp.EQ(this=exp.Count(this=exp.Star()),
+    not_del = exp.Not(this=st.column("_del"))
+    first = exp.select(exp.Literal.number(1)).from_(st.table(name)).limit(1)
+    empty = st.run(cur, exp.select(exp.EQ(this=exp.Count(this=exp.Star()),
                                         expression=exp.Literal.number(0)))
                  .from_(first.subquery("x"))).fetchone()[0]
 
     if empty:  # fast path: every key is new; no join
-        rep.inserted, rep.delete_unknown = _run(cur, exp.select(
+        rep.inserted, rep.delete_unknown = st.run(cur, exp.select(
             exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=not_del)),
-            exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=_col("_del"))))
-            .from_(_tab(v.good))).fetchone()
+            exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=st.column("_del"))))
+            .from_(st.table(v.good))).fetchone()
         if not rep.inserted:
             return
-        sel = exp.select(*[_col(c) for c in cols]).from_(_tab(v.good)).where(not_del.copy())
+        sel = exp.select(*[st.column(c) for c in cols]).from_(st.table(v.good)).where(not_del.copy())
         if sk:
             sel = sel.select(exp.Window(this=exp.RowNumber(), order=exp.Order(
-                expressions=[exp.Ordered(this=_col(k)) for k in pk])))
-        _run(cur, exp.insert(sel.order_by(*[_col(c) for c in order]), into=_tab(name),
+                expressions=[exp.Ordered(this=st.column(k)) for k in pk])))
+        st.run(cur, exp.insert(sel.order_by(*[st.column(c) for c in order]), into=st.table(name),
                              columns=[exp.to_identifier(c, quoted=True)
                                       for c in cols + ([sk] if sk else [])]))
         if table.kind == "fact":  # every partition is new: one whole-table change
-            cur.execute(exp.insert(exp.values([exp.tuple_(*[exp.Placeholder()] * 3)]),
-                                   into=_tab(BULK_LOADS)).sql("duckdb"),
-                        [load_id, name, rep.inserted])
+            st.run(cur, st.insert_params(BULK_LOADS, 3), [load_id, name, rep.inserted])
             return
         vals = [exp.Literal.number(int(load_id)), exp.Literal.string("insert")] + [
-            _col(k) for k in pk] + [x for c in tracked for x in (exp.Null(), _col(c))]
-        _run(cur, exp.insert(exp.select(*vals).from_(_tab(v.good)).where(not_del.copy()),
-                             into=_tab(changes_table(name)),
+            st.column(k) for k in pk] + [x for c in tracked for x in (exp.Null(), st.column(c))]
+        st.run(cur, exp.insert(exp.select(*vals).from_(st.table(v.good)).where(not_del.copy()),
+                             into=st.table(changes_table(name)),
                              columns=[exp.to_identifier(c, quoted=True) for c in chg_cols]))
         return
 
     mrg = f"_mrg_{name}"
-    g, o, m = (lambda c: _col(c, "g")), (lambda c: _col(c, "o")), (lambda c: _col(c, "m"))
+    g, o, m = (lambda c: st.column(c, "g")), (lambda c: st.column(c, "o")), (lambda c: st.column(c, "m"))
     rowid = exp.column("rowid", table="o")
-    same = _all([exp.NullSafeEQ(this=g(c), expression=o(c)) for c in non_key])
+    same = st.all_of([exp.NullSafeEQ(this=g(c), expression=o(c)) for c in non_key])
     op = exp.Case(ifs=[
         exp.If(this=exp.Is(this=rowid, expression=exp.Null()),
                true=exp.Case(ifs=[exp.If(this=g("_del"), true=exp.Literal.string(
@@ -235,23 +213,23 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
     olds = [exp.alias_(o(c), "_old_" + c, quoted=True) for c in tracked]
     if sk:
         olds.append(exp.alias_(o(sk), "_old_sk"))
-    _run(cur, exp.Create(
-        this=_tab(mrg), kind="TABLE", replace=True,
+    st.run(cur, exp.Create(
+        this=st.table(mrg), kind="TABLE", replace=True,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
         expression=exp.select(g("_line"), exp.alias_(rowid.copy(), "_orow"), *olds,
                               exp.alias_(op, "_op"))
-        .from_(_tab(v.good, "g")).join(_tab(name, "o"), join_type="left",
-                                      on=_all([exp.EQ(this=g(k), expression=o(k))
+        .from_(st.table(v.good, "g")).join(st.table(name, "o"), join_type="left",
+                                      on=st.all_of([exp.EQ(this=g(k), expression=o(k))
                                                for k in pk]))))
-    counts = dict(_run(cur, exp.select(exp.column("_op"), exp.Count(this=exp.Star()))
-                       .from_(_tab(mrg)).group_by(exp.column("_op"))).fetchall())
+    counts = dict(st.run(cur, exp.select(exp.column("_op"), exp.Count(this=exp.Star()))
+                       .from_(st.table(mrg)).group_by(exp.column("_op"))).fetchall())
     rep.inserted = counts.get("insert", 0)
     rep.updated = counts.get("update", 0)
     rep.unchanged = counts.get("unchanged", 0)
     rep.deleted = counts.get("delete", 0)
     rep.delete_unknown = counts.get("delete_unknown", 0)
     if not (rep.inserted or rep.updated or rep.deleted):
-        _run(cur, exp.Drop(tables=[_tab(mrg)], kind="TABLE"))
+        st.run(cur, st.drop(mrg))
         return
 
     # changed keys first (old values are read from the merge table, new from the good rows)
@@ -260,23 +238,23 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
         x for c in tracked for x in (m("_old_" + c), exp.Case(
             ifs=[exp.If(this=exp.EQ(this=m("_op"), expression=exp.Literal.string("delete")),
                         true=exp.Null())], default=g(c)))]
-    _run(cur, exp.insert(
-        exp.select(*vals).from_(_tab(v.good, "g")).join(_tab(mrg, "m"), on=on_line)
-        .where(_ops(m("_op"), "insert", "update", "delete")),
-        into=_tab(changes_table(name)),
+    st.run(cur, exp.insert(
+        exp.select(*vals).from_(st.table(v.good, "g")).join(st.table(mrg, "m"), on=on_line)
+        .where(st.one_of(m("_op"), "insert", "update", "delete")),
+        into=st.table(changes_table(name)),
         columns=[exp.to_identifier(c, quoted=True) for c in chg_cols]))
     if sk:  # before the delete: an updated row keeps its key, new keys come after every old one
-        max_sk = _run(cur, exp.select(exp.Coalesce(this=exp.Max(this=_col(sk)), expressions=[
-            exp.Literal.number(0)])).from_(_tab(name))).fetchone()[0]
+        max_sk = st.run(cur, exp.select(exp.Coalesce(this=exp.Max(this=st.column(sk)), expressions=[
+            exp.Literal.number(0)])).from_(st.table(name))).fetchone()[0]
     if rep.updated or rep.deleted:
-        _run(cur, exp.delete(_tab(name), where=exp.In(
+        st.run(cur, exp.delete(st.table(name), where=exp.In(
             this=exp.column("rowid"), query=exp.Subquery(this=exp.select(exp.column("_orow"))
-                                                         .from_(_tab(mrg)).where(_ops(
+                                                         .from_(st.table(mrg)).where(st.one_of(
                                                              exp.column("_op"), "update",
                                                              "delete"))))))
-    sel = (exp.select(*[g(c) for c in cols]).from_(_tab(v.good, "g"))
-           .join(_tab(mrg, "m"), on=on_line.copy())
-           .where(_ops(m("_op"), "insert", "update")))
+    sel = (exp.select(*[g(c) for c in cols]).from_(st.table(v.good, "g"))
+           .join(st.table(mrg, "m"), on=on_line.copy())
+           .where(st.one_of(m("_op"), "insert", "update")))
     if sk:
         new_sk = exp.Add(this=exp.Literal.number(int(max_sk)), expression=exp.Window(
             this=exp.RowNumber(), partition_by=[m("_op")],
@@ -289,9 +267,9 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
     else:
         sel = sel.order_by(g(PART_DATE if table.partition_by else pk[0]))
         into_cols = cols
-    _run(cur, exp.insert(sel, into=_tab(name),
+    st.run(cur, exp.insert(sel, into=st.table(name),
                          columns=[exp.to_identifier(c, quoted=True) for c in into_cols]))
-    _run(cur, exp.Drop(tables=[_tab(mrg)], kind="TABLE"))
+    st.run(cur, st.drop(mrg))
 
 
 def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
@@ -302,14 +280,14 @@ def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
     pk = list(table.primary_key)
     qkey = _joined([exp.func("json_extract_string", exp.column("row_json"),
                              exp.Literal.string("$." + k)) for k in pk])
-    gkey = _joined([exp.cast(_col(k), "VARCHAR") for k in pk])
+    gkey = _joined([exp.cast(st.column(k), "VARCHAR") for k in pk])
     ph = exp.Placeholder
-    update = exp.update(_tab("_quarantine"), {"status": exp.Literal.string("resolved"),
-                                              "resolved_load_id": ph()}, where=_all([
+    update = exp.update(st.table("_quarantine"), {"status": exp.Literal.string("resolved"),
+                                              "resolved_load_id": ph()}, where=st.all_of([
         exp.EQ(this=exp.column("status"), expression=exp.Literal.string("open")),
         exp.EQ(this=exp.column("table_name"), expression=ph()),
         exp.LT(this=exp.column("load_id"), expression=ph()),
-        exp.In(this=qkey, query=exp.Subquery(this=exp.select(gkey).from_(_tab(v.good))))]))
+        exp.In(this=qkey, query=exp.Subquery(this=exp.select(gkey).from_(st.table(v.good))))]))
     cur.execute(update.sql("duckdb"), [load_id, table.name, load_id])
 
 
@@ -327,9 +305,9 @@ def _quarantine_sql(problems: str) -> str:
     parameters)."""
     kept = ["file", "line", "column_name", "value", "reason", "row_json"]
     sel = exp.select(exp.Placeholder(), exp.Placeholder(), *[exp.column(c) for c in kept],
-                     exp.Literal.string("open"), exp.Null()).from_(_tab(problems)).order_by(
+                     exp.Literal.string("open"), exp.Null()).from_(st.table(problems)).order_by(
         exp.column("line"), exp.column("column_name"))
-    return exp.insert(sel, into=_tab("_quarantine"), columns=[
+    return exp.insert(sel, into=st.table("_quarantine"), columns=[
         "load_id", "table_name", *kept, "status", "resolved_load_id"]).sql("duckdb")
 
 
@@ -372,7 +350,7 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
                 if after_table is not None:
                     after_table(cur, table, v, load_id)
                 for temp in (v.good, v.problems):
-                    _run(cur, exp.Drop(tables=[_tab(temp)], kind="TABLE", exists=True))
+                    st.run(cur, st.drop(temp))
                 tr.seconds = round(time.perf_counter() - t0, 3)
                 cur.execute(
                     "INSERT INTO _load_log (load_id, table_name, file, rows_read, inserted, updated, "
@@ -497,7 +475,7 @@ def bulk_loaded(wh: "Warehouse", since_load_id: int = 0) -> set[str]:
     partitions are new, and their keys are not in the change tables."""
     if not wh.table_exists(BULK_LOADS):
         return set()
-    sel = exp.select(exp.column("table_name")).distinct().from_(_tab(BULK_LOADS)).where(
+    sel = exp.select(exp.column("table_name")).distinct().from_(st.table(BULK_LOADS)).where(
         exp.GT(this=exp.column("load_id"), expression=exp.Placeholder()))
     return {r[0] for r in wh.query_rows(sel.sql("duckdb"), [since_load_id])}
 
@@ -509,10 +487,10 @@ def changed_partitions(wh: "Warehouse", since_load_id: int = 0):
     since = [exp.GT(this=exp.column("load_id"), expression=exp.Placeholder()),
              exp.EQ(this=exp.column("column_name"), expression=exp.Placeholder())]
     parts = [exp.select(exp.column("table_name"), exp.alias_(exp.column(side), "d"))
-             .from_(_tab("_change_log")).where(_all([c.copy() for c in since]))
+             .from_(st.table("_change_log")).where(st.all_of([c.copy() for c in since]))
              for side in ("old_value", "new_value")]
-    parts += [exp.select(exp.Literal.string(t), exp.cast(_col(PART_DATE), "VARCHAR"))
-              .from_(_tab(t)) for t in sorted(bulk_loaded(wh, since_load_id))]
+    parts += [exp.select(exp.Literal.string(t), exp.cast(st.column(PART_DATE), "VARCHAR"))
+              .from_(st.table(t)) for t in sorted(bulk_loaded(wh, since_load_id))]
     union = parts[0]
     for p in parts[1:]:
         union = exp.union(union, p, distinct=False)

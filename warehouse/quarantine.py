@@ -21,6 +21,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
+from . import sqltree as st
 from .contract import TABLES
 from .errors import ContractError
 from .loader import LoadReport, run_load
@@ -28,7 +31,6 @@ from .readers import DELETED, stage_rows
 from .validate import parse as stage_parse
 from .validate import stage_file
 from .schema import create_all
-from .validate import q
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Warehouse
@@ -46,18 +48,20 @@ def list_quarantine(wh: "Warehouse", table: str | None = None, status: str | Non
     0
     """
     create_all(wh)
-    where, params = ["true"], []
-    if table:
-        where.append("table_name = ?"); params.append(table)
-    if status:
-        where.append("status = ?"); params.append(status)
-    if load_id is not None:
-        where.append("load_id = ?"); params.append(int(load_id))
-    params.append(int(limit))
-    return wh.query_df(
-        "SELECT load_id, table_name, file, line, column_name, value, reason, status, "
-        f"resolved_load_id FROM _quarantine WHERE {' AND '.join(where)} "
-        "ORDER BY load_id DESC, table_name, file, line, column_name LIMIT ?", params)
+    where, params = [], []
+    for name, value in (("table_name", table), ("status", status),
+                        ("load_id", None if load_id is None else int(load_id))):
+        if value not in (None, ""):
+            where.append(exp.EQ(this=st.column(name), expression=exp.Placeholder()))
+            params.append(value)
+    shown = ["load_id", "table_name", "file", "line", "column_name", "value", "reason",
+             "status", "resolved_load_id"]
+    sel = (exp.select(*[st.column(c) for c in shown]).from_(st.table("_quarantine"))
+           .where(st.all_of(where))
+           .order_by(exp.Ordered(this=st.column("load_id"), desc=True),
+                     *[st.column(c) for c in ("table_name", "file", "line", "column_name")])
+           .limit(exp.Placeholder()))
+    return wh.query_df(sel.sql("duckdb"), params + [int(limit)])
 
 
 def _open_rows(wh: "Warehouse", table: str) -> list[dict]:
@@ -104,19 +108,39 @@ def export_quarantine(wh: "Warehouse", out_dir: Path, table: str | None = None) 
     return written
 
 
+#: a replay's map: its line, and the quarantine entry (load, file, line) the row came from
+_MAP_COLUMNS = [("line", "BIGINT"), ("q_load", "BIGINT"), ("q_file", "VARCHAR"),
+                ("q_line", "BIGINT")]
+
+
+def _create_map(cur, name: str, refs: list[list]) -> None:
+    st.run(cur, st.temp_table(name, _MAP_COLUMNS))
+    cur.executemany(st.insert_params(name, len(_MAP_COLUMNS)).sql("duckdb"), refs)
+
+
+def _mark(cur, mapping: str, status: str, params: list, conds: list) -> None:
+    """Open quarantine entries of one table (parameters: the load marking them, the table,
+    then those of `conds`) that `mapping` names by file and line, and that meet `conds`,
+    become `status`."""
+    quar = lambda c: st.column(c, "_quarantine")  # noqa: E731
+    m = lambda c: st.column(c, "m")  # noqa: E731
+    where = [exp.EQ(this=quar("status"), expression=exp.Literal.string("open")),
+             exp.EQ(this=quar("table_name"), expression=exp.Placeholder()),
+             exp.EQ(this=quar("file"), expression=m("q_file")),
+             exp.EQ(this=quar("line"), expression=m("q_line"))] + conds
+    st.run(cur, st.update_from("_quarantine", {"status": exp.Literal.string(status),
+                                               "resolved_load_id": exp.Placeholder()},
+                               st.table(mapping, "m"), st.all_of(where)), params)
+
+
 def _settle(cur, table: str, good: str, mapping: str, load_id: int) -> None:
     """Mark the originals of replayed rows: resolved when loaded now, else superseded."""
-    cur.execute(
-        f"UPDATE _quarantine SET status = 'resolved', resolved_load_id = ? FROM {q(mapping)} m "
-        f"WHERE _quarantine.status = 'open' AND _quarantine.table_name = ? "
-        f"AND _quarantine.load_id = m.q_load AND _quarantine.file = m.q_file "
-        f"AND _quarantine.line = m.q_line AND m.line IN (SELECT _line FROM {q(good)})",
-        [load_id, table])
-    cur.execute(
-        f"UPDATE _quarantine SET status = 'superseded', resolved_load_id = ? FROM {q(mapping)} m "
-        f"WHERE _quarantine.status = 'open' AND _quarantine.table_name = ? "
-        f"AND _quarantine.load_id = m.q_load AND _quarantine.file = m.q_file "
-        f"AND _quarantine.line = m.q_line", [load_id, table])
+    same_load = exp.EQ(this=st.column("load_id", "_quarantine"),
+                       expression=st.column("q_load", "m"))
+    loaded = exp.In(this=st.column("line", "m"), query=exp.Subquery(
+        this=exp.select(st.column("_line")).from_(st.table(good))))
+    _mark(cur, mapping, "resolved", [load_id, table], [same_load, loaded])
+    _mark(cur, mapping, "superseded", [load_id, table], [same_load.copy()])
 
 
 def _replay_refs(path: Path, encoding: str | None) -> list[list]:
@@ -149,9 +173,7 @@ def replay_file(wh: "Warehouse", path: Path, encoding: str | None = None) -> Loa
     refs = _replay_refs(path, staged.encoding) if staged.format == "csv" else []
     has_q = bool(refs)
     if has_q:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {mapping} (line BIGINT, q_load BIGINT, "
-                    "q_file VARCHAR, q_line BIGINT)")
-        cur.executemany(f"INSERT INTO {mapping} VALUES (?, ?, ?, ?)", refs)
+        _create_map(cur, mapping, refs)
 
     def after(cur, table, v, load_id):
         if has_q:
@@ -160,7 +182,7 @@ def replay_file(wh: "Warehouse", path: Path, encoding: str | None = None) -> Loa
     try:
         return run_load(wh, [staged], str(path), "replay", require_rows=False, after_table=after)
     finally:
-        cur.execute(f"DROP TABLE IF EXISTS {mapping}")
+        st.run(cur, st.drop(mapping))
 
 
 def revalidate(wh: "Warehouse", table: str | None = None) -> LoadReport:
@@ -178,33 +200,32 @@ def revalidate(wh: "Warehouse", table: str | None = None) -> LoadReport:
             continue
         for r in rows:
             r["_line"], r["_file"] = r[Q_LINE], r[Q_FILE]
-        st = stage_rows(cur, t, rows, label=f"quarantine:{t}")
-        stage_parse(cur, st)
-        staged.append(st)
+        one = stage_rows(cur, t, rows, label=f"quarantine:{t}")
+        stage_parse(cur, one)
+        staged.append(one)
         m = maps[t] = f"_replay_map_{t}"
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(m)} (line BIGINT, q_load BIGINT, "
-                    "q_file VARCHAR, q_line BIGINT)")
-        cur.executemany(f"INSERT INTO {q(m)} VALUES (?, ?, ?, ?)",
-                        [[r[Q_LINE], r[Q_LOAD], r[Q_FILE], r[Q_LINE]] for r in rows])
+        _create_map(cur, m, [[r[Q_LINE], r[Q_LOAD], r[Q_FILE], r[Q_LINE]] for r in rows])
     if not staged:
         return LoadReport(None, "quarantine", "replay")
 
     def after(cur, tbl, v, load_id):
         # lines of replayed rows are their original lines: match on file and line
         m = maps[tbl.name]
-        cur.execute(f"UPDATE {q(m)} SET line = NULL WHERE NOT EXISTS (SELECT 1 FROM {q(v.good)} g "
-                    f"WHERE g._file = {q(m)}.q_file AND g._line = {q(m)}.q_line)")
-        cur.execute(f"UPDATE _quarantine SET status = 'resolved', resolved_load_id = ? FROM {q(m)} m "
-                    "WHERE _quarantine.status = 'open' AND _quarantine.table_name = ? "
-                    "AND _quarantine.file = m.q_file AND _quarantine.line = m.q_line "
-                    "AND m.line IS NOT NULL AND _quarantine.load_id < ?", [load_id, tbl.name, load_id])
-        cur.execute("UPDATE _quarantine SET status = 'superseded', resolved_load_id = ? FROM "
-                    f"{q(m)} m WHERE _quarantine.status = 'open' AND _quarantine.table_name = ? "
-                    "AND _quarantine.file = m.q_file AND _quarantine.line = m.q_line "
-                    "AND _quarantine.load_id < ?", [load_id, tbl.name, load_id])
+        loaded = exp.Exists(this=exp.select(exp.Literal.number(1)).from_(st.table(v.good, "g"))
+                            .where(st.all_of([
+                                exp.EQ(this=st.column("_file", "g"),
+                                       expression=st.column("q_file", m)),
+                                exp.EQ(this=st.column("_line", "g"),
+                                       expression=st.column("q_line", m))])))
+        st.run(cur, exp.update(st.table(m), {"line": exp.Null()},
+                               where=exp.Not(this=loaded)))
+        earlier = exp.LT(this=st.column("load_id", "_quarantine"), expression=exp.Placeholder())
+        _mark(cur, m, "resolved", [load_id, tbl.name, load_id], [
+            exp.Not(this=exp.Is(this=st.column("line", "m"), expression=exp.Null())), earlier])
+        _mark(cur, m, "superseded", [load_id, tbl.name, load_id], [earlier.copy()])
 
     try:
         return run_load(wh, staged, "quarantine", "replay", require_rows=False, after_table=after)
     finally:
         for m in maps.values():
-            cur.execute(f"DROP TABLE IF EXISTS {q(m)}")
+            st.run(cur, st.drop(m))
