@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -160,23 +161,29 @@ def mv_state(wh) -> dict[str, dict]:
     return state
 
 
-_COMBINE = {"sum": "sum", "count": "sum", "snapshot": "sum", "min": "min", "max": "max"}
+#: how partial aggregates of a measure add up (history + today)
+_COMBINE = {"sum": exp.Sum, "count": exp.Sum, "snapshot": exp.Sum, "min": exp.Min,
+            "max": exp.Max}
 
 
 def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
           use_mvs: bool = True) -> Fetched:
-    """Components of `measure_names` per bucket and `spec.by` row, gap-filled."""
+    """Components of `measure_names` per bucket and `spec.by` row, gap-filled. Every unit's
+    statements are planned first and then run together (`Warehouse.query_frames`)."""
     spec = replace(spec, start=start, end=end)
     units = units_for(model, measure_names)
     built = mv_state(wh) if use_mvs else {}
-    frames = []
+    plans: list[tuple[list[str], Callable[[list[pd.DataFrame]], pd.DataFrame]]] = []
     for unit in units:
         route(unit, spec, built)
-        df = _live_tail(wh, model, unit, spec, built) if unit.source == "base" else None
-        if df is None:
+        plan = _live_tail(model, unit, spec, built, wh.dialect) if unit.source == "base" \
+            else None
+        if plan is None:
             unit.sql, text = _compiled(model, unit, spec, start, end, wh.dialect)
-            df = wh.query_df(text)
-        frames.append(df)
+            plan = ([text], lambda frames: frames[0])
+        plans.append(plan)
+    results = iter(wh.query_frames([t for texts, _ in plans for t in texts]))
+    frames = [assemble([next(results) for _ in texts]) for texts, assemble in plans]
     keys = ["_bucket"] + list(spec.by)
     frame = frames[0]
     for df in frames[1:]:
@@ -204,10 +211,11 @@ def _compiled(model, unit: Unit, spec: QuerySpec, start, end, dialect: str
     return _COMPILED.get((model,), key, build)
 
 
-def _live_tail(wh, model, unit: Unit, spec: QuerySpec, built: dict):
+def _live_tail(model, unit: Unit, spec: QuerySpec, built: dict, dialect: str):
     """A range that reaches today: the days before today from a materialization and today
-    live from the base tables, added bucket by bucket. Only for measures whose partial
-    aggregates combine exactly (sums, counts, min, max); None when it does not apply."""
+    live from the base tables, added bucket by bucket in one statement. Only for measures
+    whose partial aggregates combine exactly (sums, counts, min, max). Returns ([the
+    statement], how to read its frame), or None when it does not apply."""
     if (unit.mode != "normal" or spec.as_of is None or spec.start is None or spec.end is None
             or not all(m.agg in _COMBINE for m in unit.measures)):
         return None
@@ -221,21 +229,32 @@ def _live_tail(wh, model, unit: Unit, spec: QuerySpec, built: dict):
         return None
     live = Unit(unit.fact, unit.mode, unit.measures)
     # the days before today read a materialization, whatever the minute: memoised without
-    # as-of, so a new minute recompiles only today's part
-    hist.sql, hist_text = _compiled(model, hist, replace(past, as_of=None), past.start,
-                                    past.end, wh.dialect)
-    live.sql, live_text = _compiled(model, live, replace(spec, start=today), today, spec.end,
-                                    wh.dialect)
-    parts = [wh.query_df(hist_text), wh.query_df(live_text)]
-    keys = ["_bucket"] + list(spec.by)
-    both = pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True)
-    agg = {m.name: _COMBINE[m.agg] for m in unit.measures}
-    out = both.groupby(keys, dropna=False, as_index=False).agg(agg) if len(both) else both
+    # as-of, so a new minute recompiles only today's part and the statement joining them
+    hist.sql, _ = _compiled(model, hist, replace(past, as_of=None), past.start, past.end,
+                            dialect)
+    key = ("tail", unit.fact.name, tuple(m.name for m in unit.measures), hist.source, spec,
+           dialect)
+
+    def build():
+        tree = unit_sql(model, live, replace(spec, start=today), today, spec.end, prebuilt=True)
+        return tree, render(_added(hist.sql, tree, unit, spec), dialect)
+
+    live.sql, text = _COMPILED.get((model,), key, build)
     unit.source = hist.source
     unit.reasons = {**hist.reasons, "live": f"today ({today}) from the base tables"}
     unit.sql = hist.sql
     unit.tail_sql = live.sql
-    return out
+    return [text], lambda frames: frames[0]
+
+
+def _added(hist: exp.Select, live: exp.Select, unit: Unit, spec: QuerySpec) -> exp.Select:
+    """One statement adding the history's and today's rows bucket by bucket (their columns
+    line up: both come from `sqlbuild.aggregate` with the same dimensions and measures)."""
+    keys = ["_bucket"] + list(spec.by)
+    both = exp.union(hist.copy(), live.copy(), distinct=False)
+    return exp.select(*[sb.col(k) for k in keys], *[
+        exp.alias_(_COMBINE[m.agg](this=sb.col(m.name)), m.name) for m in unit.measures]
+    ).from_(exp.Subquery(this=both, alias="t")).group_by(*[sb.col(k) for k in keys])
 
 
 def _normalise_keys(frame: pd.DataFrame, spec: QuerySpec) -> pd.DataFrame:

@@ -49,6 +49,7 @@ class Warehouse:
         self._lock = threading.RLock()
         self._root: Any = None
         self._sa_engine: Any = None
+        self._pool: Any = None  # threads answering `query_frames` (created on first use)
         if dialect == "duckdb":
             import duckdb
 
@@ -119,6 +120,44 @@ class Warehouse:
         with self._sa_engine.connect() as conn:
             return pd.read_sql(sa.text(sql), conn)
 
+    def query_frames(self, statements: list[str]) -> list:
+        """Run independent SELECTs, up to `query_threads` at a time, and return their
+        DataFrames in order. The calling thread runs statements too, taking whichever the
+        pool has not started, so a busy pool (other users' statements) never leaves it
+        waiting idle. DuckDB answers a small query on one or two threads; a dashboard panel
+        asks a dozen of them."""
+        workers = settings.query_threads()
+        if workers == 1 or len(statements) < 2:
+            return [self.query_df(s) for s in statements]
+        pool = self._query_pool(workers)
+        futures = [pool.submit(self.query_df, s) for s in statements[1:]]
+        out = [None] * len(statements)
+        try:
+            out[0] = self.query_df(statements[0])
+            started = []
+            for i, f in enumerate(futures, 1):  # take what the pool has not started
+                if f.cancel():
+                    out[i] = self.query_df(statements[i])
+                else:
+                    started.append((i, f))
+            for i, f in started:
+                out[i] = f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        return out
+
+    def _query_pool(self, workers: int):
+        with self._lock:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                # the caller runs statements too: workers - 1 more threads
+                self._pool = ThreadPoolExecutor(max(1, workers - 1),
+                                                thread_name_prefix="cockpit-query")
+            return self._pool
+
     def query_rows(self, sql: str, params: list | dict | None = None) -> list[tuple]:
         if self.dialect == "duckdb":
             return self.cursor().execute(sql, params or []).fetchall()
@@ -177,6 +216,9 @@ class Warehouse:
                 {"n": name}).scalar())
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         if self._root is not None:
             self._root.close()
             self._root = None

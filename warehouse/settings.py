@@ -37,6 +37,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Write-ahead log size at which DuckDB checkpoints inside a commit (its own default "
             "is 16MB). The server checkpoints after each load-and-refresh instead, once the new "
             "numbers are visible, so this is only the ceiling."),
+    Setting("query_threads", "auto",
+            "How many statements of one query run at once (its facts, each a statement); the "
+            "caller's thread counts as one. auto = the machine's cores, at most 4; 1 = one "
+            "after another."),
     Setting("tz", "Asia/Shanghai", "The hospital's time zone; 'today' and 'now' are the hospital's."),
     Setting("home", ".",
             "Folder holding `inbox/`, `archive/` and the server's runtime files."),
@@ -77,6 +81,18 @@ def get(name: str) -> str:
     """The value of a setting: the environment if set, else its default."""
     s = _BY_NAME[name]
     return os.environ.get(s.env, s.default)
+
+
+def query_threads() -> int:
+    """`query_threads` as a number (auto: the cores, at most 4)."""
+    value = get("query_threads").strip().lower()
+    if value == "auto":
+        return min(4, os.cpu_count() or 1)
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError(f"COCKPIT_QUERY_THREADS={value!r}: expected a whole number or auto"
+                         ) from None
 
 
 def hospital_tz() -> ZoneInfo:
