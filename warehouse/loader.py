@@ -33,7 +33,7 @@ from sqlglot import exp
 from .contract import LOAD_ORDER, PART_DATE, TABLES, Table
 from .errors import ContractError, EngineError
 from . import sqltree as st
-from .readers import StagedFile, UnreadableFile, table_for_file
+from .readers import DELETED, StagedFile, UnreadableFile, table_for_file
 from .schema import BULK_LOADS, changes_table, create_all, tracked_columns
 from .validate import Validation, stage_file, validate
 
@@ -159,6 +159,39 @@ def _require_duckdb(wh: "Warehouse") -> None:
                           "create the StarRocks tables from `cockpit compile --dialect starrocks`")
 
 
+def _is_empty(cur, name: str) -> bool:
+    first = exp.select(exp.Literal.number(1)).from_(st.table(name)).limit(1)
+    return bool(st.run(cur, exp.select(exp.EQ(this=exp.Count(this=exp.Star()),
+                                              expression=exp.Literal.number(0)))
+                       .from_(first.subquery("x"))).fetchone()[0])
+
+
+def _insert_new(cur, table: Table, v: Validation) -> tuple[int, int]:
+    """Insert the validated rows of `table` whose keys the table cannot hold yet (it was
+    empty), ordered by partition; dimensions number their surrogate keys. Returns (inserted,
+    deletions of unknown keys)."""
+    pk = list(table.primary_key)
+    sk = table.surrogate_key
+    cols = list(table.column_names) + ([PART_DATE] if table.partition_by else [])
+    order = [PART_DATE] if table.partition_by else pk
+    not_del = exp.Not(this=st.column("_del"))
+    inserted, unknown = st.run(cur, exp.select(
+        exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=not_del)),
+        exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=st.column("_del"))))
+        .from_(st.table(v.good))).fetchone()
+    if inserted:
+        sel = exp.select(*[st.column(c) for c in cols]).from_(st.table(v.good)).where(
+            not_del.copy())
+        if sk:
+            sel = sel.select(exp.Window(this=exp.RowNumber(), order=exp.Order(
+                expressions=[exp.Ordered(this=st.column(k)) for k in pk])))
+        st.run(cur, exp.insert(sel.order_by(*[st.column(c) for c in order]),
+                               into=st.table(table.name),
+                               columns=[exp.to_identifier(c, quoted=True)
+                                        for c in cols + ([sk] if sk else [])]))
+    return int(inserted), int(unknown)
+
+
 def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> None:
     """Upsert the validated rows of `table` into the warehouse and record the changed keys."""
     name = table.name
@@ -167,28 +200,12 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
     tracked = tracked_columns(table)
     sk = table.surrogate_key
     cols = list(table.column_names) + ([PART_DATE] if table.partition_by else [])
-    order = [PART_DATE] if table.partition_by else pk
     chg_cols = ["load_id", "op"] + pk + [p + c for c in tracked for p in ("old_", "new_")]
     not_del = exp.Not(this=st.column("_del"))
-    first = exp.select(exp.Literal.number(1)).from_(st.table(name)).limit(1)
-    empty = st.run(cur, exp.select(exp.EQ(this=exp.Count(this=exp.Star()),
-                                        expression=exp.Literal.number(0)))
-                 .from_(first.subquery("x"))).fetchone()[0]
-
-    if empty:  # fast path: every key is new; no join
-        rep.inserted, rep.delete_unknown = st.run(cur, exp.select(
-            exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=not_del)),
-            exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=st.column("_del"))))
-            .from_(st.table(v.good))).fetchone()
+    if _is_empty(cur, name):  # fast path: every key is new; no join
+        rep.inserted, rep.delete_unknown = _insert_new(cur, table, v)
         if not rep.inserted:
             return
-        sel = exp.select(*[st.column(c) for c in cols]).from_(st.table(v.good)).where(not_del.copy())
-        if sk:
-            sel = sel.select(exp.Window(this=exp.RowNumber(), order=exp.Order(
-                expressions=[exp.Ordered(this=st.column(k)) for k in pk])))
-        st.run(cur, exp.insert(sel.order_by(*[st.column(c) for c in order]), into=st.table(name),
-                             columns=[exp.to_identifier(c, quoted=True)
-                                      for c in cols + ([sk] if sk else [])]))
         if table.kind == "fact":  # every partition is new: one whole-table change
             st.run(cur, st.insert_params(BULK_LOADS, 3), [load_id, name, rep.inserted])
             return
@@ -272,8 +289,121 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
     st.run(cur, st.drop(mrg))
 
 
-def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
-    """Open quarantine entries of earlier loads whose key has now been loaded are resolved."""
+#: a fact's first load from a Parquet file of more rows than this is read in slices of this
+#: many rows (a slice's typed copy is what spills beyond DuckDB's memory limit)
+SLICE_ROWS = 20_000_000
+#: keys grouped at once when looking for keys repeated across slices (~16 bytes each)
+HASH_PART_ROWS = 150_000_000
+
+
+def _in_slices(cur, table: Table, s: StagedFile) -> bool:
+    return (table.kind == "fact" and s.format == "parquet" and s.typed is None
+            and (s.rows or 0) > SLICE_ROWS and _is_empty(cur, table.name))
+
+
+def _load_in_slices(cur, table: Table, s: StagedFile, load_id: int, tr: TableReport,
+                    prog: "_Progress") -> list:
+    """A fact's first load (into an empty table) from a big Parquet file, slice by slice:
+    each slice is parsed, validated (types, enums, foreign keys, its own repeated keys),
+    inserted and its problems quarantined before the next is read, so the temporary copy
+    is one slice, not the file. Keys repeated across slices are then found on the inserted
+    rows (`_repeated_across_slices`). Returns the per-day differences of file and accepted
+    rows, summed over the slices."""
+    name = table.name
+    days: dict = {}
+    slices = range(1, s.rows + 1, SLICE_ROWS)
+    for first in slices:
+        last = min(first + SLICE_ROWS - 1, s.rows)
+        prog.step(name, f"lines {first:,}–{last:,} of {s.rows:,}", total=2 + len(slices))
+        part = s.sliced(first, last)
+        v = None
+        try:
+            v = validate(cur, part)
+            tr.read += v.read
+            tr.quarantined += v.quarantined
+            tr.duplicates += v.duplicates
+            inserted, unknown = _insert_new(cur, table, v)
+            tr.inserted += inserted
+            tr.delete_unknown += unknown
+            cur.execute(_quarantine_sql(v.problems), [load_id, name])
+            for d, *counts in v.per_day or []:
+                days[d] = [(a or 0) + (b or 0) for a, b in zip(days.get(d, [0] * 4), counts)]
+        finally:
+            if v is not None:
+                for temp in {v.good, v.problems}:
+                    st.run(cur, st.drop(temp))
+            part.cleanup(cur)
+    if len(slices) > 1:
+        _repeated_across_slices(cur, table, s, load_id, tr)
+    if tr.inserted:
+        st.run(cur, st.insert_params(BULK_LOADS, 3), [load_id, name, tr.inserted])
+    return [(d, *c) for d, c in sorted(days.items(), key=lambda kv: (kv[0] is not None, kv[0]))]
+
+
+def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
+                            tr: TableReport) -> None:
+    """What the whole-file check of repeated keys finds, for a load read in slices. Keys the
+    slices inserted more than once (the table held only this load's rows) are grouped a hash
+    part of the keys at a time, so the grouping fits in memory; a key a slice quarantined
+    that another slice inserted was delivered with different content. Identical repeats
+    collapse to one row; for a key delivered with different content every line of the file
+    is quarantined, with the key's count in the whole file."""
+    from .validate import REPEATED, lit, q
+
+    name, pk = table.name, [q(k) for k in table.primary_key]
+    pk_names = ", ".join(table.primary_key)
+    content = ", ".join(q(c) for c in table.column_names)
+    key = " || '|' || ".join(f"CAST({k} AS VARCHAR)" for k in pk)
+    qkey = " || '|' || ".join(f"json_extract_string(row_json, {lit('$.' + k)})"
+                              for k in table.primary_key)
+    this_load = "load_id = ? AND table_name = ?"
+    # 64-bit hashes of the keys seen twice (a part of the hashes at a time), then the keys
+    parts = max(1, -(-tr.inserted // HASH_PART_ROWS))
+    cur.execute("CREATE OR REPLACE TEMP TABLE _repeated_h (h UBIGINT)")
+    for p in range(parts):
+        cur.execute(f"INSERT INTO _repeated_h SELECT h FROM (SELECT hash({key}) AS h FROM "
+                    f"{q(name)}) WHERE h % {parts} = {p} GROUP BY h HAVING count(*) > 1")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT {key} AS k, count(DISTINCT "
+                f"hash({content})) AS nd FROM {q(name)} WHERE hash({key}) IN (SELECT h FROM "
+                "_repeated_h) GROUP BY ALL HAVING count(*) > 1")
+    cur.execute("DROP TABLE _repeated_h")
+    cur.execute(f"INSERT INTO _repeated SELECT DISTINCT {qkey}, 2 FROM _quarantine WHERE "
+                f"{this_load} AND {qkey} IN (SELECT {key} FROM {q(name)}) AND {qkey} NOT IN "
+                "(SELECT k FROM _repeated)", [load_id, name])
+    if not cur.execute("SELECT count(*) FROM _repeated").fetchone()[0]:
+        cur.execute("DROP TABLE _repeated")
+        return
+    collapsed = cur.execute(  # identical repeats: one row stays
+        f"DELETE FROM {q(name)} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
+        f"OVER (PARTITION BY {key} ORDER BY rowid) AS i FROM {q(name)} WHERE {key} IN "
+        "(SELECT k FROM _repeated WHERE nd = 1)) WHERE i > 1)").fetchone()[0]
+    tr.duplicates += collapsed
+    tr.inserted -= collapsed
+    lines = f"SELECT count(DISTINCT line) FROM _quarantine WHERE {this_load}"
+    before = cur.execute(lines, [load_id, name]).fetchone()[0]
+    cur.execute(f"DELETE FROM _quarantine WHERE {this_load} AND column_name = ? AND reason "
+                "LIKE ? AND value IN (SELECT k FROM _repeated WHERE nd > 1)",
+                [load_id, name, pk_names, "%" + REPEATED])
+    label = lit(s.label)
+    cols = [q(c) for c in table.column_names] + ([q(DELETED)] if s.has_deleted else [])
+    fkey = " || '|' || ".join(f"CAST(f.{k} AS VARCHAR)" for k in pk)
+    cur.execute(  # differing content: every line of the key, as the whole-file check says
+        "INSERT INTO _quarantine (load_id, table_name, file, line, column_name, value, reason, "
+        f"row_json, status, resolved_load_id) SELECT ?, ?, {label}, _line, {lit(pk_names)}, k, "
+        f"{label} || ':' || _line || ': column {pk_names}: key ''' || k || ''' appears ' || n "
+        f"|| ' {REPEATED}', j, 'open', NULL FROM (SELECT f._line, r.k, count(*) OVER "
+        f"(PARTITION BY r.k) AS n, to_json(struct_pack("
+        f"{', '.join(f'{c} := f.{c}' for c in cols)})) AS j FROM {s.text} f JOIN _repeated r "
+        f"ON r.k = {fkey} WHERE r.nd > 1) ORDER BY _line", [load_id, name, *s.params])
+    tr.quarantined += cur.execute(lines, [load_id, name]).fetchone()[0] - before
+    tr.inserted -= cur.execute(f"DELETE FROM {q(name)} WHERE {key} IN "
+                               "(SELECT k FROM _repeated WHERE nd > 1)").fetchone()[0]
+    cur.execute("DROP TABLE _repeated")
+
+
+def _resolve_by_key(cur, table: Table, loaded: str, load_id: int) -> None:
+    """Open quarantine entries of earlier loads whose key has now been loaded (is in the
+    table `loaded`: the good rows, or the fact a first load filled) are resolved."""
     if not cur.execute("SELECT count(*) FROM _quarantine WHERE status = 'open' AND table_name = ? "
                        "AND load_id < ?", [table.name, load_id]).fetchone()[0]:
         return
@@ -287,7 +417,7 @@ def _resolve_by_key(cur, table: Table, v: Validation, load_id: int) -> None:
         exp.EQ(this=exp.column("status"), expression=exp.Literal.string("open")),
         exp.EQ(this=exp.column("table_name"), expression=ph()),
         exp.LT(this=exp.column("load_id"), expression=ph()),
-        exp.In(this=qkey, query=exp.Subquery(this=exp.select(gkey).from_(st.table(v.good))))]))
+        exp.In(this=qkey, query=exp.Subquery(this=exp.select(gkey).from_(st.table(loaded))))]))
     cur.execute(update.sql("duckdb"), [load_id, table.name, load_id])
 
 
@@ -339,18 +469,22 @@ def run_load(wh: "Warehouse", staged: list[StagedFile], source: str, kind: str,
                 t0 = time.perf_counter()
                 table = TABLES[name]
                 tr = rep.tables[name] = TableReport(name, str(s.path) if s.format != "rows" else s.label)
-                prog.step(name, "validating")
-                v = validate(cur, s)
-                tr.read, tr.quarantined, tr.duplicates = v.read, v.quarantined, v.duplicates
-                per_day[name] = v.per_day or []
-                prog.step(name, "merging")
-                _merge(cur, table, v, load_id, tr)
-                cur.execute(_quarantine_sql(v.problems), [load_id, name])
-                _resolve_by_key(cur, table, v, load_id)
-                if after_table is not None:
-                    after_table(cur, table, v, load_id)
-                for temp in (v.good, v.problems):
-                    st.run(cur, st.drop(temp))
+                if _in_slices(cur, table, s):  # a first load: the table holds only its rows
+                    per_day[name] = _load_in_slices(cur, table, s, load_id, tr, prog)
+                    _resolve_by_key(cur, table, name, load_id)
+                else:
+                    prog.step(name, "validating")
+                    v = validate(cur, s)
+                    tr.read, tr.quarantined, tr.duplicates = v.read, v.quarantined, v.duplicates
+                    per_day[name] = v.per_day or []
+                    prog.step(name, "merging")
+                    _merge(cur, table, v, load_id, tr)
+                    cur.execute(_quarantine_sql(v.problems), [load_id, name])
+                    _resolve_by_key(cur, table, v.good, load_id)
+                    if after_table is not None:
+                        after_table(cur, table, v, load_id)
+                    for temp in (v.good, v.problems):
+                        st.run(cur, st.drop(temp))
                 tr.seconds = round(time.perf_counter() - t0, 3)
                 cur.execute(
                     "INSERT INTO _load_log (load_id, table_name, file, rows_read, inserted, updated, "
@@ -438,7 +572,7 @@ def load_delivery(wh: "Warehouse", source: Path, encoding: str | None = None,
     try:
         for t, p in pairs:
             prog.step(t, f"reading {p.name}")
-            staged.append(stage_file(cur, p, t, encoding=encoding))
+            staged.append(stage_file(cur, p, t, encoding=encoding, defer_above=SLICE_ROWS))
     except BaseException:
         prog.close()
         for s in staged:
@@ -457,7 +591,7 @@ def load_file(wh: "Warehouse", path: Path, encoding: str | None = None,
     path = Path(path)
     create_all(wh)
     cur = wh.cursor()
-    staged = stage_file(cur, path, encoding=encoding)
+    staged = stage_file(cur, path, encoding=encoding, defer_above=SLICE_ROWS)
     return run_load(wh, [staged], str(path), "file", progress=progress)
 
 

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -90,6 +90,23 @@ class StagedFile:
     def explicit_lines(self) -> bool:
         """True when the relation carries its own `_file` column (replayed rows)."""
         return self.format == "rows"
+
+    def sliced(self, first_line: int, last_line: int) -> "StagedFile":
+        """The same Parquet file restricted to lines `first_line`..`last_line` (1-based): the
+        reader skips the other row groups. Parsed and validated like a whole file."""
+        if self.format != "parquet":
+            raise ValueError("only a Parquet file is read in slices")
+
+        def cut(rel: str | None) -> str | None:
+            if rel is None:
+                return None
+            if rel.count(_PARQUET_SCAN + ")") != 1:
+                raise ValueError(f"unexpected Parquet relation {rel[:80]}…")
+            return rel.replace(_PARQUET_SCAN + ")",
+                               _PARQUET_SCAN + " WHERE file_row_number BETWEEN ? AND ?)")
+        return replace(self, relation=cut(self.relation), text_relation=cut(self.text_relation),
+                       params=list(self.params) + [first_line - 1, last_line - 1],
+                       rows=None, typed=None, tmpdir=None, ignored_columns=[])
 
     def cleanup(self, cur=None) -> None:
         """Drop the temp tables and files this staged file made."""
@@ -245,6 +262,16 @@ def _csv_relation(cur, path: Path, src_path: Path, table: Table):
     return typed_rel, rel, types, [str(src_path)], has_deleted, ignored
 
 
+#: how a Parquet relation reads its file (`StagedFile.sliced` adds a row range to it)
+_PARQUET_SCAN = "FROM read_parquet(?, file_row_number=true)"
+
+
+def parquet_rows(cur, path: Path) -> int:
+    """A Parquet file's row count, from its footer."""
+    return int(cur.execute("SELECT sum(num_rows) FROM parquet_file_metadata(?)",
+                           [str(path)]).fetchone()[0] or 0)
+
+
 def _parquet_relation(cur, path: Path, table: Table):
     """(relation with the columns whose Parquet type fits the contract typed, all-text
     relation, {column: type} of the typed ones, params, has_deleted, ignored)."""
@@ -253,7 +280,7 @@ def _parquet_relation(cur, path: Path, table: Table):
     src_type = {r[0]: str(r[1]).upper() for r in desc}
     mapping, has_deleted, ignored = _map_columns(path, table, header)
     text_rel = (f"(SELECT file_row_number + 1 AS _line, {_select_list(table, mapping, cast=True)} "
-                "FROM read_parquet(?, file_row_number=true))")
+                f"{_PARQUET_SCAN})")
     types, parts = {}, []
     for name in list(table.column_names) + ([DELETED] if has_deleted else []):
         src = mapping.get(name)
@@ -271,8 +298,7 @@ def _parquet_relation(cur, path: Path, table: Table):
             parts.append(f"{_quote(src)} AS {_quote(name)}")
         else:
             parts.append(f"CAST({_quote(src)} AS VARCHAR) AS {_quote(name)}")
-    rel = (f"(SELECT file_row_number + 1 AS _line, {', '.join(parts)} "
-           "FROM read_parquet(?, file_row_number=true))")
+    rel = f"(SELECT file_row_number + 1 AS _line, {', '.join(parts)} {_PARQUET_SCAN})"
     return rel, text_rel, types, [str(path)], has_deleted, ignored
 
 

@@ -32,6 +32,10 @@ from .readers import DELETED, StagedFile
 from .schema import duckdb_type
 
 
+#: the end of the reason given to each line of a key delivered twice with different content
+REPEATED = "times in this delivery with different content; deliver it once"
+
+
 def q(name: str) -> str:
     """Quote an identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -210,12 +214,20 @@ def parse(cur, staged: StagedFile) -> str:
     return typ
 
 
-def stage_file(cur, path, table: str | None = None, encoding: str | None = None) -> StagedFile:
+def stage_file(cur, path, table: str | None = None, encoding: str | None = None,
+               defer_above: int | None = None) -> StagedFile:
     """Open and parse one delivered file (see readers.open_source and parse); a CSV that
-    turns out not to be UTF-8 past the sniffed sample is transcoded from GB18030 and re-read."""
-    from .readers import UnreadableFile, open_source
+    turns out not to be UTF-8 past the sniffed sample is transcoded from GB18030 and re-read.
+    A Parquet file of more than `defer_above` rows is only opened (its row count read from
+    its footer): the loader parses it inside the load, whole or in slices."""
+    from .readers import UnreadableFile, open_source, parquet_rows
 
     staged = open_source(cur, path, table, encoding)
+    if defer_above is not None and staged.format == "parquet":
+        staged.rows = parquet_rows(cur, staged.path)
+        if staged.rows > defer_above:
+            return staged
+        staged.rows = None
     try:
         parse(cur, staged)
     except UnreadableFile as e:
@@ -308,8 +320,8 @@ def validate(cur, staged: StagedFile) -> Validation:
             f"INSERT INTO {q(prob)} (file, line, column_name, value, reason) "
             f"SELECT t._file, t._line, {lit(', '.join(table.primary_key))}, {key_text}, "
             f"t._file || ':' || t._line || ': column {', '.join(table.primary_key)}: key ''' || "
-            f"{key_text} || ''' appears ' || d.n || ' times in this delivery with different "
-            f"content; deliver it once' FROM {q(typ)} t JOIN {q(dups)} d ON {join_on} WHERE d.nd > 1")
+            f"{key_text} || ''' appears ' || d.n || ' {REPEATED}' "
+            f"FROM {q(typ)} t JOIN {q(dups)} d ON {join_on} WHERE d.nd > 1")
 
     n_prob = cur.execute(f"SELECT count(*) FROM {q(prob)}").fetchone()[0]
     if n_prob:
