@@ -21,7 +21,8 @@ _version_lock = threading.Lock()
 
 def configure(wh, model, cache=None) -> None:
     """Called once by the server: the warehouse handle, the model, and a flask-caching Cache."""
-    _state.update(wh=wh, model=model, cache=cache, version=None, version_at=0.0)
+    _state.update(wh=wh, model=model, cache=cache, version=None, version_at=0.0,
+                  tables_seen=set())
 
 
 def warehouse():

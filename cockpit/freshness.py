@@ -45,7 +45,7 @@ def newest_rows() -> dict[str, dt.datetime | None]:
         wh = data.warehouse()
         out = {}
         for t in TABLES.values():
-            if t.kind != "fact" or not wh.table_exists(t.name):
+            if t.kind != "fact" or not _exists(t.name):
                 continue
             col = t.partition_by[0]
             v = wh.scalar(render(exp.select(exp.Max(this=exp.column(col))).from_(t.name),
@@ -57,18 +57,26 @@ def newest_rows() -> dict[str, dt.datetime | None]:
     return memo[version]
 
 
+def _exists(table: str) -> bool:
+    """Whether the warehouse has `table`; remembered once true (these tables are never
+    dropped), so a page's panels do not each ask the catalogue."""
+    seen = data._state.setdefault("tables_seen", set())
+    if table not in seen and data.warehouse().table_exists(table):
+        seen.add(table)
+    return table in seen
+
+
 def last_load() -> dt.datetime | None:
-    wh = data.warehouse()
-    if not wh.table_exists("_loads"):
+    if not _exists("_loads"):
         return None
-    return wh.scalar("SELECT max(finished_at) FROM _loads")
+    return data.warehouse().scalar("SELECT max(finished_at) FROM _loads")
 
 
 def failed_facts() -> set[str]:
-    wh = data.warehouse()
-    if not wh.table_exists("_mv_state"):
+    if not _exists("_mv_state"):
         return set()
-    return {r[0] for r in wh.query_rows("SELECT fact FROM _mv_state WHERE status = 'failed'")}
+    return {r[0] for r in data.warehouse().query_rows(
+        "SELECT fact FROM _mv_state WHERE status = 'failed'")}
 
 
 def for_metrics(metric_ids, now: dt.datetime | None = None) -> Freshness:
