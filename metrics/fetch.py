@@ -168,29 +168,41 @@ _COMBINE = {"sum": exp.Sum, "count": exp.Sum, "snapshot": exp.Sum, "min": exp.Mi
 
 def fetch(wh, model, spec: QuerySpec, measure_names: set[str], start, end,
           use_mvs: bool = True) -> Fetched:
-    """Components of `measure_names` per bucket and `spec.by` row, gap-filled. Every unit's
-    statements are planned first and then run together (`Warehouse.query_frames`)."""
-    spec = replace(spec, start=start, end=end)
-    units = units_for(model, measure_names)
+    """Components of `measure_names` per bucket and `spec.by` row, gap-filled."""
+    return fetch_many(wh, model, [(spec, measure_names, start, end)], use_mvs)[0]
+
+
+def fetch_many(wh, model, requests: list[tuple[QuerySpec, set[str], object, object]],
+               use_mvs: bool = True) -> list[Fetched]:
+    """`fetch` for several (spec, measure names, start, end) at once: every unit's statement
+    of every request is planned first, then they run together (`Warehouse.query_frames`)."""
     built = mv_state(wh) if use_mvs else {}
-    plans: list[tuple[list[str], Callable[[list[pd.DataFrame]], pd.DataFrame]]] = []
-    for unit in units:
-        route(unit, spec, built)
-        plan = _live_tail(model, unit, spec, built, wh.dialect) if unit.source == "base" \
-            else None
-        if plan is None:
-            unit.sql, text = _compiled(model, unit, spec, start, end, wh.dialect)
-            plan = ([text], lambda frames: frames[0])
-        plans.append(plan)
-    results = iter(wh.query_frames([t for texts, _ in plans for t in texts]))
-    frames = [assemble([next(results) for _ in texts]) for texts, assemble in plans]
-    keys = ["_bucket"] + list(spec.by)
-    frame = frames[0]
-    for df in frames[1:]:
-        frame = frame.merge(df, on=keys, how="outer")
-    frame = _normalise_keys(frame, spec)
-    frame = _fill(frame, model, spec, measure_names, start, end)
-    return Fetched(frame, units)
+    planned = []
+    for spec, names, start, end in requests:
+        spec = replace(spec, start=start, end=end)
+        units = units_for(model, names)
+        plans: list[tuple[list[str], Callable[[list[pd.DataFrame]], pd.DataFrame]]] = []
+        for unit in units:
+            route(unit, spec, built)
+            plan = _live_tail(model, unit, spec, built, wh.dialect) \
+                if unit.source == "base" else None
+            if plan is None:
+                unit.sql, text = _compiled(model, unit, spec, start, end, wh.dialect)
+                plan = ([text], lambda frames: frames[0])
+            plans.append(plan)
+        planned.append((spec, names, start, end, units, plans))
+    results = iter(wh.query_frames([t for *_, plans in planned for texts, _ in plans
+                                    for t in texts]))
+    out = []
+    for spec, names, start, end, units, plans in planned:
+        frames = [assemble([next(results) for _ in texts]) for texts, assemble in plans]
+        keys = ["_bucket"] + list(spec.by)
+        frame = frames[0]
+        for df in frames[1:]:
+            frame = frame.merge(df, on=keys, how="outer")
+        frame = _normalise_keys(frame, spec)
+        out.append(Fetched(_fill(frame, model, spec, names, start, end), units))
+    return out
 
 
 _COMPILED = IdentityMemo(512)
@@ -363,4 +375,4 @@ def measure_values(wh, model, spec: QuerySpec, fetched: Fetched, start, end) -> 
     return frame
 
 
-__all__ = ["fetch", "measure_values", "buckets", "bucket_start", "bucket_end", "mv_table"]
+__all__ = ["fetch", "fetch_many", "measure_values", "buckets", "bucket_start", "bucket_end", "mv_table"]

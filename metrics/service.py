@@ -18,7 +18,7 @@ from warehouse import settings as wsettings
 from warehouse.errors import QueryError
 
 from .evaluate import metric_values
-from .fetch import Fetched, bucket_start, fetch, measure_values
+from .fetch import Fetched, bucket_start, fetch, fetch_many, measure_values
 from .plan import QuerySpec, measures_of, split_metric, validate_spec
 from .registry import SemanticModel, load_model
 
@@ -103,7 +103,8 @@ def run(spec: QuerySpec, *, wh=None, model=None, use_mvs: bool = True) -> Result
             groups.setdefault("plain", []).append(t)
         elif transform in _COMPARE:
             groups.setdefault(_COMPARE[transform], []).append(t)
-    current: dict = {}  # the period's measure values by measure set: 同比/环比 reuse them
+    current: dict = {}  # measure values by (period, measure set), fetched together
+    _prefetch(wh, model, spec, groups, use_mvs, current)
     for kind, tokens in groups.items():
         part = (_plain_values(wh, model, spec, tokens, result, use_mvs, current)
                 if kind == "plain" else
@@ -187,16 +188,40 @@ def _values(wh, model, spec, metric_id, start, end, result, use_mvs, label,
     return frame[["_bucket"] + list(s.by) + ["_value"]]
 
 
-def _plain_values(wh, model, spec, tokens, result, use_mvs, memo: dict | None = None
-                  ) -> pd.DataFrame:
-    """The tokens' values over `spec`'s period. `memo` (one query's, for its own spec only)
-    keeps the measure values by measure set: a query asking `X` and `X:yoy_growth` fetches
-    the period once. Only the same measure set is reused: a wider fetch can bring rows that
-    another fact has, and a metric's values must not depend on its companions."""
+def _names(model, tokens) -> frozenset[str]:
     names: set[str] = set()
     for t in tokens:
         names |= measures_of(model, _resolve(model, t)[0])
-    key = frozenset(names)
+    return frozenset(names)
+
+
+def _prefetch(wh, model, spec, groups: dict[str, list[str]], use_mvs, memo: dict) -> None:
+    """The periods a query's plain values and 同比/环比 need, fetched together (their
+    statements run at once, `fetch_many`) into `memo`, as `_plain_values` keeps them."""
+    wanted = {}
+    for kind, tokens in groups.items():
+        if kind == "plain":
+            wanted[(spec, _names(model, tokens))] = None
+        else:
+            names = _names(model, sorted({_resolve(model, t)[0] for t in tokens}))
+            wanted[(spec, names)] = None
+            wanted[(_comparison_spec(spec, kind), names)] = None
+    todo = [k for k in wanted if k not in memo]
+    if len(todo) < 2:
+        return  # nothing to run together
+    fetched = fetch_many(wh, model, [(s, set(n), s.start, s.end) for s, n in todo], use_mvs)
+    for (s, n), f in zip(todo, fetched):
+        memo[(s, n)] = (f, measure_values(wh, model, s, f, s.start, s.end))
+
+
+def _plain_values(wh, model, spec, tokens, result, use_mvs, memo: dict | None = None
+                  ) -> pd.DataFrame:
+    """The tokens' values over `spec`'s period. `memo` (one query's) keeps the measure
+    values by period and measure set: a query asking `X` and `X:yoy_growth` fetches the
+    period once. Only the same measure set is reused: a wider fetch can bring rows that
+    another fact has, and a metric's values must not depend on its companions."""
+    names = _names(model, tokens)
+    key = (spec, names)
     if memo is not None and key in memo:
         fetched, frame = memo[key]
     else:
@@ -327,12 +352,8 @@ def _compare_batch(wh, model, spec, tokens, kind, result, use_mvs, current=None
     bases = sorted({_resolve(model, t)[0] for t in tokens})
     span = (spec.end - spec.start).days + 1
     cur = _plain_values(wh, model, spec, bases, result, use_mvs, current)
-    p_spec = QuerySpec(spec.metrics, spec.by, spec.grain,
-                       _shift(spec.start, spec.grain, kind, span),
-                       _shift(spec.end, spec.grain, kind, span),
-                       spec.where, None if spec.as_of is None else
-                       _shift(pd.Timestamp(spec.as_of), spec.grain, kind, span), spec.scope)
-    prev = _plain_values(wh, model, p_spec, bases, result, use_mvs)
+    prev = _plain_values(wh, model, _comparison_spec(spec, kind), bases, result, use_mvs,
+                         current)
     keys = list(spec.by)
     if spec.grain is None:
         cur["_key"], prev["_key"] = 0, 0
@@ -357,6 +378,17 @@ def _compare_batch(wh, model, spec, tokens, kind, result, use_mvs, current=None
         else:
             out[t] = before
     return out
+
+
+def _comparison_spec(spec: QuerySpec, kind: str) -> QuerySpec:
+    """The period a 同比 (`yoy`) or 环比 (`pop`) compares `spec`'s period with, its as-of
+    shifted alike (so today so far meets the same moment then)."""
+    span = (spec.end - spec.start).days + 1
+    return QuerySpec(spec.metrics, spec.by, spec.grain,
+                     _shift(spec.start, spec.grain, kind, span),
+                     _shift(spec.end, spec.grain, kind, span),
+                     spec.where, None if spec.as_of is None else
+                     _shift(pd.Timestamp(spec.as_of), spec.grain, kind, span), spec.scope)
 
 
 def _present(frame: pd.DataFrame, spec: QuerySpec) -> pd.DataFrame:

@@ -333,21 +333,24 @@ def _load_in_slices(cur, table: Table, s: StagedFile, load_id: int, tr: TableRep
                 for temp in {v.good, v.problems}:
                     st.run(cur, st.drop(temp))
             part.cleanup(cur)
-    if len(slices) > 1:
-        _repeated_across_slices(cur, table, s, load_id, tr)
+    repeated = len(slices) > 1 and _repeated_across_slices(cur, table, s, load_id, tr)
     if tr.inserted:
         st.run(cur, st.insert_params(BULK_LOADS, 3), [load_id, name, tr.inserted])
+    if repeated:  # the slices' own per-day counts no longer add up: count the file whole
+        from .validate import per_day_of_load
+
+        return per_day_of_load(cur, s, name)
     return [(d, *c) for d, c in sorted(days.items(), key=lambda kv: (kv[0] is not None, kv[0]))]
 
 
 def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
-                            tr: TableReport) -> None:
+                            tr: TableReport) -> bool:
     """What the whole-file check of repeated keys finds, for a load read in slices. Keys the
     slices inserted more than once (the table held only this load's rows) are grouped a hash
     part of the keys at a time, so the grouping fits in memory; a key a slice quarantined
     that another slice inserted was delivered with different content. Identical repeats
     collapse to one row; for a key delivered with different content every line of the file
-    is quarantined, with the key's count in the whole file."""
+    is quarantined, with the key's count in the whole file. True when it found any."""
     from .validate import REPEATED, lit, q
 
     name, pk = table.name, [q(k) for k in table.primary_key]
@@ -372,7 +375,7 @@ def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
                 "(SELECT k FROM _repeated)", [load_id, name])
     if not cur.execute("SELECT count(*) FROM _repeated").fetchone()[0]:
         cur.execute("DROP TABLE _repeated")
-        return
+        return False
     collapsed = cur.execute(  # identical repeats: one row stays
         f"DELETE FROM {q(name)} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
         f"OVER (PARTITION BY {key} ORDER BY rowid) AS i FROM {q(name)} WHERE {key} IN "
@@ -399,6 +402,7 @@ def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
     tr.inserted -= cur.execute(f"DELETE FROM {q(name)} WHERE {key} IN "
                                "(SELECT k FROM _repeated WHERE nd > 1)").fetchone()[0]
     cur.execute("DROP TABLE _repeated")
+    return True
 
 
 def _resolve_by_key(cur, table: Table, loaded: str, load_id: int) -> None:

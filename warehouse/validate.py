@@ -349,27 +349,39 @@ def validate(cur, staged: StagedFile) -> Validation:
     cur.execute(f"DROP TABLE {q(dups)}")
     per_day = []
     if n_prob or n_dup_keys:
-        per_day = _per_day(cur, table, typ, good)
+        per_day = _per_day(cur, table, q(typ), q(good))
     good_rows = cur.execute(f"SELECT count(*) FROM {q(good)}").fetchone()[0]
     quarantined = cur.execute(f"SELECT count(DISTINCT line) FROM {q(prob)}").fetchone()[0]
     return Validation(staged.table, good, prob, staged.rows, good_rows, quarantined, int(collapsed),
                       per_day)
 
 
-def _per_day(cur, table: Table, typ: str, good: str) -> list[tuple]:
+def per_day_of_load(cur, staged: StagedFile, table_name: str) -> list[tuple]:
+    """`_per_day` of a whole file (read again, typed as `parse` types it, nothing kept)
+    against a fact table that holds only what this load inserted (a first load)."""
+    table = TABLES[staged.table]
+    keep = ", ".join([f"{q('t_' + n)} AS {q(n)}" for n in table.column_names]
+                     + ["_del", "_line", PART_DATE])
+    return _per_day(cur, table, f"(SELECT {keep} FROM ({_inner_select(table, staged)}))",
+                    f"(SELECT *, false AS _del, 0 AS _line FROM {q(table_name)})",
+                    _params(staged))
+
+
+def _per_day(cur, table: Table, file_rows: str, good_rows: str, params=()) -> list[tuple]:
     """(day, file rows, accepted rows, file amount, accepted amount) per partition day where the
-    two differ: what in-load reconciliation reports (quarantined rows are missing)."""
+    two differ: what in-load reconciliation reports (quarantined rows are missing).
+    `file_rows` and `good_rows` are FROM items (`params` bind the first one's placeholders)."""
     key = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in table.primary_key)
     day = PART_DATE if table.partition_by else "CAST(NULL AS DATE)"
     amt = q(table.amount_column) if table.amount_column else "CAST(NULL AS DECIMAL(18,2))"
 
     def agg(src: str) -> str:
         return (f"SELECT {day} AS d, count(DISTINCT coalesce({key}, '#' || _line)) AS n, "
-                f"sum({amt}) AS a FROM {q(src)} WHERE NOT _del GROUP BY 1")
+                f"sum({amt}) AS a FROM {src} WHERE NOT _del GROUP BY 1")
     return cur.execute(
-        f"SELECT f.d, f.n, coalesce(g.n, 0), f.a, g.a FROM ({agg(typ)}) f LEFT JOIN ({agg(good)}) g "
+        f"SELECT f.d, f.n, coalesce(g.n, 0), f.a, g.a FROM ({agg(file_rows)}) f LEFT JOIN ({agg(good_rows)}) g "
         f"ON f.d IS NOT DISTINCT FROM g.d WHERE f.n <> coalesce(g.n, 0) OR "
-        f"f.a IS DISTINCT FROM g.a ORDER BY f.d NULLS FIRST").fetchall()
+        f"f.a IS DISTINCT FROM g.a ORDER BY f.d NULLS FIRST", list(params)).fetchall()
 
 
 def keep_names(table: Table) -> list[str]:

@@ -154,15 +154,21 @@ def test_yoy_and_pop(q):
 
 def test_the_period_is_fetched_once_for_its_values_and_comparisons(q, monkeypatch):
     """`X`, `X:yoy_growth` and `X:pop` fetch the period once, the year before once and the
-    period before once; and each token's values are what it gets when asked alone."""
+    period before once, all three together (their statements run at once); and each
+    token's values are what it gets when asked alone."""
     import metrics.service as service
 
-    calls = []
-    real = service.fetch
-    monkeypatch.setattr(service, "fetch", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    single, together_calls = [], []
+    real, real_many = service.fetch, service.fetch_many
+    monkeypatch.setattr(service, "fetch",
+                        lambda *a, **k: single.append(a[3]) or real(*a, **k))
+    monkeypatch.setattr(service, "fetch_many", lambda wh, model, reqs, *a, **k: (
+        together_calls.append(sorted(str(r[2]) for r in reqs)) or real_many(wh, model, reqs,
+                                                                            *a, **k)))
     tokens = ["opd_visits", "opd_visits:yoy_growth", "opd_visits:pop"]
     together = q(tokens, grain="month", by=["department"], **MARCH)
-    assert len(calls) == 3  # was 4: the period's own values fetched twice
+    assert single == []  # was 4 fetches one after another, the period's own twice
+    assert together_calls == [["2024-03-01", "2025-02-01", "2025-03-01"]]
     for t in tokens:
         alone = q([t], grain="month", by=["department"], **MARCH)
         pd.testing.assert_series_equal(

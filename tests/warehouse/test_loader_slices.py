@@ -50,6 +50,7 @@ def load(tmp_path, name: str, slice_rows: int, monkeypatch, rows=ROWS):
         "quarantine": sorted(map(str, wh.query_rows(
             "SELECT file, line, column_name, value, reason, row_json, status FROM _quarantine"))),
         "bulk": wh.query_rows("SELECT table_name, rows FROM _bulk_loads"),
+        "reconciliation": [d.to_dict() for d in rep.reconciliation],
     }
     load.slices = slices
     t = rep.tables["fact_visit"]
@@ -71,6 +72,11 @@ def test_sliced_first_load_equals_the_whole_file(tmp_path, monkeypatch):
     assert sum("key 'V7' appears 3 times" in r for r in whole["quarantine"]) == 3
     assert {r.split("'")[1] for r in whole["visits"]} == {"V1", "V4", "V5", "V6", "V8", "V9"}
     assert whole["bulk"] == [("fact_visit", 6)]
+    # per day, the file's keys against the rows kept (quarantined ones are missing)
+    assert {(d["date"], d["measure"], d["expected"], d["actual"])
+            for d in whole["reconciliation"]} == {
+        ("2024-01-01", "rows", 3, 2), ("2024-01-02", "rows", 3, 2),
+        ("2024-01-03", "rows", 4, 2)}
 
 
 def test_sliced_load_without_repeats_inserts_every_slice(tmp_path, monkeypatch):
