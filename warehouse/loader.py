@@ -343,6 +343,11 @@ def _load_in_slices(cur, table: Table, s: StagedFile, load_id: int, tr: TableRep
     return [(d, *c) for d, c in sorted(days.items(), key=lambda kv: (kv[0] is not None, kv[0]))]
 
 
+def _key_text(quoted_pk: list[str], prefix: str = "") -> str:
+    """A (composite) key as one text, parts joined by '|'."""
+    return " || '|' || ".join(f"CAST({prefix}{k} AS VARCHAR)" for k in quoted_pk)
+
+
 def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
                             tr: TableReport) -> bool:
     """What the whole-file check of repeated keys finds, for a load read in slices. Keys the
@@ -356,7 +361,7 @@ def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
     name, pk = table.name, [q(k) for k in table.primary_key]
     pk_names = ", ".join(table.primary_key)
     content = ", ".join(q(c) for c in table.column_names)
-    key = " || '|' || ".join(f"CAST({k} AS VARCHAR)" for k in pk)
+    key = _key_text(pk)
     qkey = " || '|' || ".join(f"json_extract_string(row_json, {lit('$.' + k)})"
                               for k in table.primary_key)
     this_load = "load_id = ? AND table_name = ?"
@@ -370,9 +375,12 @@ def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
                 f"hash({content})) AS nd FROM {q(name)} WHERE hash({key}) IN (SELECT h FROM "
                 "_repeated_h) GROUP BY ALL HAVING count(*) > 1")
     cur.execute("DROP TABLE _repeated_h")
-    cur.execute(f"INSERT INTO _repeated SELECT DISTINCT {qkey}, 2 FROM _quarantine WHERE "
-                f"{this_load} AND {qkey} IN (SELECT {key} FROM {q(name)}) AND {qkey} NOT IN "
-                "(SELECT k FROM _repeated)", [load_id, name])
+    if cur.execute(f"SELECT count(*) FROM _quarantine WHERE {this_load}",
+                   [load_id, name]).fetchone()[0]:  # (a join: the few quarantined keys build)
+        cur.execute(f"INSERT INTO _repeated SELECT DISTINCT b.qk, 2 FROM (SELECT {qkey} AS qk "
+                    f"FROM _quarantine WHERE {this_load}) b JOIN {q(name)} t ON b.qk = "
+                    f"{_key_text(pk, 't.')} WHERE b.qk NOT IN (SELECT k FROM "
+                    "_repeated)", [load_id, name])
     if not cur.execute("SELECT count(*) FROM _repeated").fetchone()[0]:
         cur.execute("DROP TABLE _repeated")
         return False
@@ -389,7 +397,7 @@ def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
                 [load_id, name, pk_names, "%" + REPEATED])
     label = lit(s.label)
     cols = [q(c) for c in table.column_names] + ([q(DELETED)] if s.has_deleted else [])
-    fkey = " || '|' || ".join(f"CAST(f.{k} AS VARCHAR)" for k in pk)
+    fkey = _key_text(pk, "f.")
     cur.execute(  # differing content: every line of the key, as the whole-file check says
         "INSERT INTO _quarantine (load_id, table_name, file, line, column_name, value, reason, "
         f"row_json, status, resolved_load_id) SELECT ?, ?, {label}, _line, {lit(pk_names)}, k, "
