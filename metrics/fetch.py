@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -177,25 +176,22 @@ def fetch_many(wh, model, requests: list[tuple[QuerySpec, set[str], object, obje
     """`fetch` for several (spec, measure names, start, end) at once: every unit's statement
     of every request is planned first, then they run together (`Warehouse.query_frames`)."""
     built = mv_state(wh) if use_mvs else {}
-    planned = []
-    for spec, names, start, end in requests:
+    planned, texts = [], []
+    for spec, names, start, end in requests:  # one statement per unit
         spec = replace(spec, start=start, end=end)
         units = units_for(model, names)
-        plans: list[tuple[list[str], Callable[[list[pd.DataFrame]], pd.DataFrame]]] = []
         for unit in units:
             route(unit, spec, built)
-            plan = _live_tail(model, unit, spec, built, wh.dialect) \
+            text = _live_tail(model, unit, spec, built, wh.dialect) \
                 if unit.source == "base" else None
-            if plan is None:
+            if text is None:
                 unit.sql, text = _compiled(model, unit, spec, start, end, wh.dialect)
-                plan = ([text], lambda frames: frames[0])
-            plans.append(plan)
-        planned.append((spec, names, start, end, units, plans))
-    results = iter(wh.query_frames([t for *_, plans in planned for texts, _ in plans
-                                    for t in texts]))
+            texts.append(text)
+        planned.append((spec, names, start, end, units))
+    results = iter(wh.query_frames(texts))
     out = []
-    for spec, names, start, end, units, plans in planned:
-        frames = [assemble([next(results) for _ in texts]) for texts, assemble in plans]
+    for spec, names, start, end, units in planned:
+        frames = [next(results) for _ in units]
         keys = ["_bucket"] + list(spec.by)
         frame = frames[0]
         for df in frames[1:]:
@@ -226,8 +222,8 @@ def _compiled(model, unit: Unit, spec: QuerySpec, start, end, dialect: str
 def _live_tail(model, unit: Unit, spec: QuerySpec, built: dict, dialect: str):
     """A range that reaches today: the days before today from a materialization and today
     live from the base tables, added bucket by bucket in one statement. Only for measures
-    whose partial aggregates combine exactly (sums, counts, min, max). Returns ([the
-    statement], how to read its frame), or None when it does not apply."""
+    whose partial aggregates combine exactly (sums, counts, min, max). Returns the
+    statement's text, or None when it does not apply."""
     if (unit.mode != "normal" or spec.as_of is None or spec.start is None or spec.end is None
             or not all(m.agg in _COMBINE for m in unit.measures)):
         return None
@@ -256,7 +252,7 @@ def _live_tail(model, unit: Unit, spec: QuerySpec, built: dict, dialect: str):
     unit.reasons = {**hist.reasons, "live": f"today ({today}) from the base tables"}
     unit.sql = hist.sql
     unit.tail_sql = live.sql
-    return [text], lambda frames: frames[0]
+    return text
 
 
 def _added(hist: exp.Select, live: exp.Select, unit: Unit, spec: QuerySpec) -> exp.Select:
@@ -375,4 +371,5 @@ def measure_values(wh, model, spec: QuerySpec, fetched: Fetched, start, end) -> 
     return frame
 
 
-__all__ = ["fetch", "fetch_many", "measure_values", "buckets", "bucket_start", "bucket_end", "mv_table"]
+__all__ = ["fetch", "fetch_many", "measure_values", "buckets", "bucket_start", "bucket_end",
+           "mv_table"]
