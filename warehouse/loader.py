@@ -21,6 +21,7 @@ whole-table change (`_bulk_loads`), not per key (a fifth of a big first load's t
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -166,30 +167,42 @@ def _is_empty(cur, name: str) -> bool:
                        .from_(first.subquery("x"))).fetchone()[0])
 
 
-def _insert_new(cur, table: Table, v: Validation) -> tuple[int, int]:
-    """Insert the validated rows of `table` whose keys the table cannot hold yet (it was
-    empty), ordered by partition; dimensions number their surrogate keys. Returns (inserted,
-    deletions of unknown keys)."""
-    pk = list(table.primary_key)
-    sk = table.surrogate_key
-    cols = list(table.column_names) + ([PART_DATE] if table.partition_by else [])
-    order = [PART_DATE] if table.partition_by else pk
+def _count_new(cur, good: str) -> tuple[int, int]:
+    """(rows to insert, deletions of keys the table does not hold) of validated rows that
+    meet an empty table."""
     not_del = exp.Not(this=st.column("_del"))
     inserted, unknown = st.run(cur, exp.select(
         exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=not_del)),
         exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=st.column("_del"))))
-        .from_(st.table(v.good))).fetchone()
-    if inserted:
-        sel = exp.select(*[st.column(c) for c in cols]).from_(st.table(v.good)).where(
-            not_del.copy())
-        if sk:
-            sel = sel.select(exp.Window(this=exp.RowNumber(), order=exp.Order(
-                expressions=[exp.Ordered(this=st.column(k)) for k in pk])))
-        st.run(cur, exp.insert(sel.order_by(*[st.column(c) for c in order]),
-                               into=st.table(table.name),
-                               columns=[exp.to_identifier(c, quoted=True)
-                                        for c in cols + ([sk] if sk else [])]))
+        .from_(st.table(good))).fetchone()
     return int(inserted), int(unknown)
+
+
+def _insert_new(cur, table: Table, v: Validation) -> tuple[int, int]:
+    """Insert the validated rows of `table` whose keys the table cannot hold yet (it was
+    empty); returns (inserted, deletions of unknown keys)."""
+    inserted, unknown = _count_new(cur, v.good)
+    if inserted:
+        _insert_rows(cur, table, v.good)
+    return inserted, unknown
+
+
+def _insert_rows(cur, table: Table, source: str) -> None:
+    """The rows of `source` (validated rows, `_del` false) into `table`, ordered by
+    partition; dimensions number their surrogate keys."""
+    pk = list(table.primary_key)
+    sk = table.surrogate_key
+    cols = list(table.column_names) + ([PART_DATE] if table.partition_by else [])
+    order = [PART_DATE] if table.partition_by else pk
+    sel = exp.select(*[st.column(c) for c in cols]).from_(st.table(source)).where(
+        exp.Not(this=st.column("_del")))
+    if sk:
+        sel = sel.select(exp.Window(this=exp.RowNumber(), order=exp.Order(
+            expressions=[exp.Ordered(this=st.column(k)) for k in pk])))
+    st.run(cur, exp.insert(sel.order_by(*[st.column(c) for c in order]),
+                           into=st.table(table.name),
+                           columns=[exp.to_identifier(c, quoted=True)
+                                    for c in cols + ([sk] if sk else [])]))
 
 
 def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> None:
@@ -291,7 +304,10 @@ def _merge(cur, table: Table, v: Validation, load_id: int, rep: TableReport) -> 
 
 #: a fact's first load from a Parquet file of more rows than this is read in slices of this
 #: many rows (a slice's typed copy is what spills beyond DuckDB's memory limit)
-SLICE_ROWS = 20_000_000
+SLICE_ROWS = 10_000_000
+#: memory of the scratch database a slice is validated in, and the rows it hands over at once
+SCRATCH_MEMORY = "2GB"
+SLICE_BATCH = 1_000_000
 #: keys grouped at once when looking for keys repeated across slices (~16 bytes each)
 HASH_PART_ROWS = 150_000_000
 
@@ -304,35 +320,38 @@ def _in_slices(cur, table: Table, s: StagedFile) -> bool:
 def _load_in_slices(cur, table: Table, s: StagedFile, load_id: int, tr: TableReport,
                     prog: "_Progress") -> list:
     """A fact's first load (into an empty table) from a big Parquet file, slice by slice:
-    each slice is parsed, validated (types, enums, foreign keys, its own repeated keys),
-    inserted and its problems quarantined before the next is read, so the temporary copy
-    is one slice, not the file. Keys repeated across slices are then found on the inserted
-    rows (`_repeated_across_slices`). Returns the per-day differences of file and accepted
-    rows, summed over the slices."""
+    each slice is parsed and validated (types, enums, foreign keys, its own repeated keys)
+    in a scratch database (`_scratch`), and its good rows and problems stream into the
+    warehouse before the next slice is read, so the temporary copy is one slice, not the
+    file. Keys repeated across slices are then found on the inserted rows
+    (`_repeated_across_slices`). Returns the per-day differences of file and accepted rows."""
     name = table.name
     days: dict = {}
     slices = range(1, s.rows + 1, SLICE_ROWS)
-    for first in slices:
-        last = min(first + SLICE_ROWS - 1, s.rows)
-        prog.step(name, f"lines {first:,}–{last:,} of {s.rows:,}", total=2 + len(slices))
-        part = s.sliced(first, last)
-        v = None
-        try:
-            v = validate(cur, part)
+    scratch = _scratch(cur, table)
+    try:
+        for first in slices:
+            last = min(first + SLICE_ROWS - 1, s.rows)
+            prog.step(name, f"lines {first:,}–{last:,} of {s.rows:,}", total=2 + len(slices))
+            part = s.sliced(first, last)
+            v = validate(scratch, part)
             tr.read += v.read
             tr.quarantined += v.quarantined
             tr.duplicates += v.duplicates
-            inserted, unknown = _insert_new(cur, table, v)
+            inserted, unknown = _count_new(scratch, v.good)
             tr.inserted += inserted
             tr.delete_unknown += unknown
-            cur.execute(_quarantine_sql(v.problems), [load_id, name])
+            if inserted:
+                with _streamed(cur, scratch, v.good, "_slice_rows") as rows:
+                    _insert_rows(cur, table, rows)
+            with _streamed(cur, scratch, v.problems, "_slice_problems") as problems:
+                cur.execute(_quarantine_sql(problems), [load_id, name])
             for d, *counts in v.per_day or []:
                 days[d] = [(a or 0) + (b or 0) for a, b in zip(days.get(d, [0] * 4), counts)]
-        finally:
-            if v is not None:
-                for temp in {v.good, v.problems}:
-                    st.run(cur, st.drop(temp))
-            part.cleanup(cur)
+            for temp in {v.good, v.problems, part.typed}:
+                st.run(scratch, st.drop(temp))
+    finally:
+        scratch.close()
     repeated = len(slices) > 1 and _repeated_across_slices(cur, table, s, load_id, tr)
     if tr.inserted:
         st.run(cur, st.insert_params(BULK_LOADS, 3), [load_id, name, tr.inserted])
@@ -341,6 +360,44 @@ def _load_in_slices(cur, table: Table, s: StagedFile, load_id: int, tr: TableRep
 
         return per_day_of_load(cur, s, name)
     return [(d, *c) for d, c in sorted(days.items(), key=lambda kv: (kv[0] is not None, kv[0]))]
+
+
+def _scratch(cur, table: Table):
+    """An in-memory DuckDB for a sliced load's parsing and validation. A transaction keeps
+    every temporary block it wrote until it ends (a dropped TEMP table included), so a
+    slice validated inside the load's transaction would leave its copy behind; outside it,
+    each slice's tables are freed when dropped. It holds copies of the columns the table's
+    foreign keys point at (read inside the load, so this delivery's dimensions count) and
+    spills beside the warehouse's own temporary folder."""
+    import duckdb
+
+    temp = cur.execute("SELECT current_setting('temp_directory')").fetchone()[0] or ".tmp"
+    scratch = duckdb.connect(config={"memory_limit": SCRATCH_MEMORY,
+                                     "temp_directory": temp.rstrip("/") + ".slices"})
+    refs: dict[str, set[str]] = {}
+    for c in table.foreign_keys:
+        refs.setdefault(c.ref_table, set()).add(c.ref_column)
+    for ref, columns in refs.items():
+        rows = cur.execute(exp.select(*[st.column(c) for c in sorted(columns)]).distinct()
+                           .from_(st.table(ref)).sql("duckdb")).df()  # (a dimension: small)
+        scratch.register("_ref_rows", rows)
+        scratch.execute(exp.Create(this=st.table(ref), kind="TABLE", expression=exp.select(
+            exp.Star()).from_("_ref_rows")).sql("duckdb"))
+        scratch.unregister("_ref_rows")
+    return scratch
+
+
+@contextlib.contextmanager
+def _streamed(cur, scratch, table: str, name: str):
+    """`table` (a TEMP table of the scratch database) visible on `cur` as `name` while
+    inside, streamed in batches through Arrow."""
+    scratch.execute("SELECT 1").fetchall()  # (the connection's last result finished)
+    cur.register(name, scratch.sql(exp.select(exp.Star()).from_(st.table(table)).sql(
+        "duckdb")).to_arrow_reader(SLICE_BATCH))
+    try:
+        yield name
+    finally:
+        cur.unregister(name)
 
 
 def _key_text(quoted_pk: list[str], prefix: str = "") -> str:
