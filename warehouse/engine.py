@@ -127,7 +127,8 @@ class Warehouse:
         waiting idle. DuckDB answers a small query on one or two threads; a dashboard panel
         asks a dozen of them."""
         workers = settings.query_threads()
-        if workers == 1 or len(statements) < 2:
+        if workers == 1 or len(statements) < 2 or getattr(self._local, "in_transaction", False):
+            # (inside a transaction only this thread's cursor sees its uncommitted rows)
             return [self.query_df(s) for s in statements]
         pool = self._query_pool(workers)
         futures = [pool.submit(self.query_df, s) for s in statements[1:]]
@@ -177,6 +178,7 @@ class Warehouse:
             raise EngineError("transactions on StarRocks go through its load path (not yet built)")
         cur = self.cursor()
         cur.execute("BEGIN TRANSACTION")
+        self._local.in_transaction = True
         try:
             yield cur
         except BaseException:
@@ -184,6 +186,8 @@ class Warehouse:
             raise
         else:
             cur.execute("COMMIT")
+        finally:
+            self._local.in_transaction = False
 
     def checkpoint(self) -> bool:
         """Write the write-ahead log into the file (DuckDB; StarRocks has nothing to do).

@@ -69,3 +69,16 @@ def test_query_threads_setting(monkeypatch):
     monkeypatch.setenv("COCKPIT_QUERY_THREADS", "many")
     with pytest.raises(ValueError, match="COCKPIT_QUERY_THREADS='many'.*whole number or auto"):
         settings.query_threads()
+
+
+def test_inside_a_transaction_statements_see_its_uncommitted_rows(wh):
+    """Other threads' cursors cannot see a transaction's rows: inside one, the statements
+    run on the caller's cursor."""
+    with wh.transaction() as cur:
+        cur.execute("INSERT INTO t VALUES (7000)")
+        frames = wh.query_frames(["SELECT max(i) AS m FROM t"] * 4)
+        assert {int(f["m"][0]) for f in frames} == {7000}
+        assert wh._pool is None
+    frames = wh.query_frames(["SELECT max(i) AS m FROM t"] * 4)  # committed: any thread
+    assert {int(f["m"][0]) for f in frames} == {7000}
+
