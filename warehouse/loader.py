@@ -400,9 +400,24 @@ def _streamed(cur, scratch, table: str, name: str):
         cur.unregister(name)
 
 
-def _key_text(quoted_pk: list[str], prefix: str = "") -> str:
-    """A (composite) key as one text, parts joined by '|'."""
-    return " || '|' || ".join(f"CAST({prefix}{k} AS VARCHAR)" for k in quoted_pk)
+def _table_key(table: Table, alias: str | None = None) -> exp.Expression:
+    """A row's key as one text (parts joined by '|'), as the quarantine's `value` holds it."""
+    return _joined([exp.cast(st.column(k, alias), "VARCHAR") for k in table.primary_key])
+
+
+def _quarantined_key(table: Table) -> exp.Expression:
+    """The key of a quarantined row, from its delivered values (`row_json`)."""
+    return _joined([exp.func("json_extract_string", exp.column("row_json"),
+                             exp.Literal.string("$." + k)) for k in table.primary_key])
+
+
+def _concat(*parts) -> exp.Expression:
+    """`a || b || …`; a str part is a string literal."""
+    parts = [exp.Literal.string(p) if isinstance(p, str) else p for p in parts]
+    out = parts[0]
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p)
+    return out
 
 
 def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
@@ -413,60 +428,101 @@ def _repeated_across_slices(cur, table: Table, s: StagedFile, load_id: int,
     that another slice inserted was delivered with different content. Identical repeats
     collapse to one row; for a key delivered with different content every line of the file
     is quarantined, with the key's count in the whole file. True when it found any."""
-    from .validate import REPEATED, lit, q
+    import sqlglot
 
-    name, pk = table.name, [q(k) for k in table.primary_key]
-    pk_names = ", ".join(table.primary_key)
-    content = ", ".join(q(c) for c in table.column_names)
-    key = _key_text(pk)
-    qkey = " || '|' || ".join(f"json_extract_string(row_json, {lit('$.' + k)})"
-                              for k in table.primary_key)
-    this_load = "load_id = ? AND table_name = ?"
+    from .validate import REPEATED
+
+    name, pk_names = table.name, ", ".join(table.primary_key)
+    key, col, lit, ph = _table_key(table), exp.column, exp.Literal, exp.Placeholder
+    count = exp.Count(this=exp.Star())
+    this_load = st.all_of([exp.EQ(this=col("load_id"), expression=ph()),
+                           exp.EQ(this=col("table_name"), expression=ph())])
+    repeated = st.table("_repeated")
+
+    def keys_where(nd_test) -> exp.Expression:  # key IN (SELECT k FROM _repeated WHERE …)
+        return exp.In(this=key.copy(), query=exp.select("k").from_(repeated.copy()).where(
+            nd_test(this=col("nd"), expression=lit.number(1))).subquery())
+
     # 64-bit hashes of the keys seen twice (a part of the hashes at a time), then the keys
     parts = max(1, -(-tr.inserted // HASH_PART_ROWS))
-    cur.execute("CREATE OR REPLACE TEMP TABLE _repeated_h (h UBIGINT)")
+    st.run(cur, st.temp_table("_repeated_h", [("h", "UBIGINT")]))
+    hashes = exp.select(exp.alias_(exp.func("hash", key.copy()), "h")).from_(st.table(name))
     for p in range(parts):
-        cur.execute(f"INSERT INTO _repeated_h SELECT h FROM (SELECT hash({key}) AS h FROM "
-                    f"{q(name)}) WHERE h % {parts} = {p} GROUP BY h HAVING count(*) > 1")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT {key} AS k, count(DISTINCT "
-                f"hash({content})) AS nd FROM {q(name)} WHERE hash({key}) IN (SELECT h FROM "
-                "_repeated_h) GROUP BY ALL HAVING count(*) > 1")
-    cur.execute("DROP TABLE _repeated_h")
-    if cur.execute(f"SELECT count(*) FROM _quarantine WHERE {this_load}",
-                   [load_id, name]).fetchone()[0]:  # (a join: the few quarantined keys build)
-        cur.execute(f"INSERT INTO _repeated SELECT DISTINCT b.qk, 2 FROM (SELECT {qkey} AS qk "
-                    f"FROM _quarantine WHERE {this_load}) b JOIN {q(name)} t ON b.qk = "
-                    f"{_key_text(pk, 't.')} WHERE b.qk NOT IN (SELECT k FROM "
-                    "_repeated)", [load_id, name])
-    if not cur.execute("SELECT count(*) FROM _repeated").fetchone()[0]:
-        cur.execute("DROP TABLE _repeated")
+        st.run(cur, exp.insert(
+            exp.select("h").from_(hashes.subquery("x")).where(exp.EQ(
+                this=exp.Mod(this=col("h"), expression=lit.number(parts)),
+                expression=lit.number(p))).group_by("h").having(exp.GT(
+                    this=count.copy(), expression=lit.number(1))),
+            into=st.table("_repeated_h")))
+    st.run(cur, exp.Create(
+        this=repeated.copy(), kind="TABLE", replace=True,
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        expression=exp.select(
+            exp.alias_(key.copy(), "k"),
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[exp.func(
+                "hash", *[st.column(c) for c in table.column_names])])), "nd"))
+        .from_(st.table(name)).where(exp.In(
+            this=exp.func("hash", key.copy()),
+            query=exp.select("h").from_(st.table("_repeated_h")).subquery()))
+        .group_by(key.copy()).having(exp.GT(this=count.copy(), expression=lit.number(1)))))
+    st.run(cur, st.drop("_repeated_h"))
+    if st.run(cur, exp.select(count.copy()).from_("_quarantine").where(this_load.copy()),
+              [load_id, name]).fetchone()[0]:  # (a join: the few quarantined keys build)
+        quarantined = exp.select(exp.alias_(_quarantined_key(table), "qk")).from_(
+            "_quarantine").where(this_load.copy())
+        st.run(cur, exp.insert(
+            exp.select(col("qk", table="b"), lit.number(2)).distinct()
+            .from_(quarantined.subquery("b"))
+            .join(st.table(name, "t"), on=exp.EQ(this=col("qk", table="b"),
+                                                 expression=_table_key(table, "t")))
+            .where(exp.Not(this=exp.In(this=col("qk", table="b"), query=exp.select("k").from_(
+                repeated.copy()).subquery()))),
+            into=repeated.copy()), [load_id, name])
+    if not st.run(cur, exp.select(count.copy()).from_(repeated.copy())).fetchone()[0]:
+        st.run(cur, st.drop("_repeated"))
         return False
-    collapsed = cur.execute(  # identical repeats: one row stays
-        f"DELETE FROM {q(name)} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() "
-        f"OVER (PARTITION BY {key} ORDER BY rowid) AS i FROM {q(name)} WHERE {key} IN "
-        "(SELECT k FROM _repeated WHERE nd = 1)) WHERE i > 1)").fetchone()[0]
+    numbered = exp.select(exp.column("rowid"), exp.alias_(exp.Window(
+        this=exp.RowNumber(), partition_by=[key.copy()],
+        order=exp.Order(expressions=[exp.Ordered(this=exp.column("rowid"))])), "i")).from_(
+        st.table(name)).where(keys_where(exp.EQ))
+    collapsed = st.run(cur, exp.delete(st.table(name), where=exp.In(  # identical: one stays
+        this=exp.column("rowid"), query=exp.select("rowid").from_(numbered.subquery("x"))
+        .where(exp.GT(this=col("i"), expression=lit.number(1))).subquery()))).fetchone()[0]
     tr.duplicates += collapsed
     tr.inserted -= collapsed
-    lines = f"SELECT count(DISTINCT line) FROM _quarantine WHERE {this_load}"
-    before = cur.execute(lines, [load_id, name]).fetchone()[0]
-    cur.execute(f"DELETE FROM _quarantine WHERE {this_load} AND column_name = ? AND reason "
-                "LIKE ? AND value IN (SELECT k FROM _repeated WHERE nd > 1)",
-                [load_id, name, pk_names, "%" + REPEATED])
-    label = lit(s.label)
-    cols = [q(c) for c in table.column_names] + ([q(DELETED)] if s.has_deleted else [])
-    fkey = _key_text(pk, "f.")
-    cur.execute(  # differing content: every line of the key, as the whole-file check says
-        "INSERT INTO _quarantine (load_id, table_name, file, line, column_name, value, reason, "
-        f"row_json, status, resolved_load_id) SELECT ?, ?, {label}, _line, {lit(pk_names)}, k, "
-        f"{label} || ':' || _line || ': column {pk_names}: key ''' || k || ''' appears ' || n "
-        f"|| ' {REPEATED}', j, 'open', NULL FROM (SELECT f._line, r.k, count(*) OVER "
-        f"(PARTITION BY r.k) AS n, to_json(struct_pack("
-        f"{', '.join(f'{c} := f.{c}' for c in cols)})) AS j FROM {s.text} f JOIN _repeated r "
-        f"ON r.k = {fkey} WHERE r.nd > 1) ORDER BY _line", [load_id, name, *s.params])
-    tr.quarantined += cur.execute(lines, [load_id, name]).fetchone()[0] - before
-    tr.inserted -= cur.execute(f"DELETE FROM {q(name)} WHERE {key} IN "
-                               "(SELECT k FROM _repeated WHERE nd > 1)").fetchone()[0]
-    cur.execute("DROP TABLE _repeated")
+    lines = exp.select(exp.Count(this=exp.Distinct(expressions=[col("line")]))).from_(
+        "_quarantine").where(this_load.copy())
+    before = st.run(cur, lines, [load_id, name]).fetchone()[0]
+    st.run(cur, exp.delete("_quarantine", where=st.all_of([
+        this_load.copy(), exp.EQ(this=col("column_name"), expression=ph()),
+        exp.Like(this=col("reason"), expression=ph()),
+        exp.In(this=col("value"), query=exp.select("k").from_(repeated.copy()).where(
+            exp.GT(this=col("nd"), expression=lit.number(1))).subquery())])),
+        [load_id, name, pk_names, "%" + REPEATED])
+    delivered = [c for c in table.column_names] + ([DELETED] if s.has_deleted else [])
+    lines_of_keys = exp.select(
+        col("_line", table="f"), col("k", table="r"),
+        exp.alias_(exp.Window(this=count.copy(), partition_by=[col("k", table="r")]), "n"),
+        exp.alias_(exp.func("to_json", exp.func("struct_pack", *[
+            exp.PropertyEQ(this=exp.to_identifier(c, quoted=True),
+                           expression=st.column(c, "f")) for c in delivered])), "j"),
+    ).from_(exp.alias_(sqlglot.parse_one(s.text, dialect="duckdb"), "f", table=True)).join(
+        st.table("_repeated", "r"), on=exp.EQ(this=col("k", table="r"),
+                                              expression=_table_key(table, "f"))).where(
+        exp.GT(this=col("nd", table="r"), expression=lit.number(1)))
+    reason = _concat(lit.string(s.label), ":", col("_line"), f": column {pk_names}: key '",
+                     col("k"), "' appears ", col("n"), " " + REPEATED)
+    st.run(cur, exp.insert(  # differing content: every line of the key, as the whole file
+        exp.select(ph(), ph(), lit.string(s.label), col("_line"), lit.string(pk_names),
+                   col("k"), reason, col("j"), lit.string("open"), exp.Null())
+        .from_(lines_of_keys.subquery("x")).order_by(col("_line")),
+        into="_quarantine", columns=["load_id", "table_name", "file", "line", "column_name",
+                                     "value", "reason", "row_json", "status",
+                                     "resolved_load_id"]), [load_id, name, *s.params])
+    tr.quarantined += st.run(cur, lines, [load_id, name]).fetchone()[0] - before
+    tr.inserted -= st.run(cur, exp.delete(st.table(name), where=keys_where(exp.GT))
+                          ).fetchone()[0]
+    st.run(cur, st.drop("_repeated"))
     return True
 
 
@@ -476,10 +532,7 @@ def _resolve_by_key(cur, table: Table, loaded: str, load_id: int) -> None:
     if not cur.execute("SELECT count(*) FROM _quarantine WHERE status = 'open' AND table_name = ? "
                        "AND load_id < ?", [table.name, load_id]).fetchone()[0]:
         return
-    pk = list(table.primary_key)
-    qkey = _joined([exp.func("json_extract_string", exp.column("row_json"),
-                             exp.Literal.string("$." + k)) for k in pk])
-    gkey = _joined([exp.cast(st.column(k), "VARCHAR") for k in pk])
+    qkey, gkey = _quarantined_key(table), _table_key(table)
     ph = exp.Placeholder
     update = exp.update(st.table("_quarantine"), {"status": exp.Literal.string("resolved"),
                                               "resolved_load_id": ph()}, where=st.all_of([

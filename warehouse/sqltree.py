@@ -24,8 +24,8 @@ def one_of(col: exp.Expression, *values: str) -> exp.In:
 
 def temp_table(name: str, columns: list[tuple[str, str]]) -> exp.Create:
     """CREATE OR REPLACE TEMP TABLE name (column type, …)."""
-    defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True), kind=exp.DataType.build(t))
-            for c, t in columns]
+    defs = [exp.ColumnDef(this=exp.to_identifier(c, quoted=True),
+                          kind=exp.DataType.build(t, dialect="duckdb")) for c, t in columns]
     return exp.Create(this=exp.Schema(this=table(name), expressions=defs), kind="TABLE",
                       replace=True,
                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
