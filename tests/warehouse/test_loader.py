@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from warehouse.contract import TABLES
 from warehouse.engine import open_warehouse
 from warehouse.loader import NothingLoaded, changed_partitions, last_load_id, load_delivery, load_file
 from warehouse.readers import UnreadableFile
@@ -153,6 +154,34 @@ def test_duplicates_inside_one_delivery(wh, tmp_path):
     assert reasons[0] == ("fact_visit.csv:3: column visit_id: key 'V2' appears 2 times in this "
                           "delivery with different content; deliver it once")
     assert reasons[1].startswith("fact_visit.csv:4: column visit_id: key 'V2'")
+
+
+@pytest.mark.parametrize("typed_read_fails", [False, True])
+def test_line_numbers_of_a_csv_read_in_parallel(wh, tmp_path, typed_read_fails):
+    """A CSV's rows are numbered by their place in the file, also when DuckDB reads it on
+    several threads (a file of many buffers) and when the typed reading fails and the file is
+    read again as text: every quarantined row names its own line."""
+    n = 300_000  # ~40 MB: read in parallel
+    cols = list(TABLES["fact_visit"].column_names)
+    bad = {5: dict(visit_type="outpt"), 150_000: dict(dept_id="D99"),
+           299_990: dict(visit_id="V10", patient_id="Px")}  # V10's key again, other content
+    if typed_read_fails:
+        bad[200_000] = dict(visit_ts="2024-13-45 08:00:00")
+    d = write_delivery(tmp_path / "d")
+    with open(d / "fact_visit.csv", "w", encoding="utf-8") as f:
+        f.write(",".join(cols) + "\n")
+        for i in range(n):
+            r = visit(i, **bad.get(i, {}))
+            f.write(",".join(r.get(c, "") for c in cols) + "\n")
+    rep = load_delivery(wh, d, progress=False)
+    t = rep.tables["fact_visit"]
+    assert (t.read, t.quarantined) == (n, len(bad) + 1)
+    got = dict(wh.query_rows("select line, min(value) from _quarantine group by line"))
+    # header is line 1: row i is line i + 2
+    want = {7: "outpt", 150_002: "D99", 12: "V10", 299_992: "V10"}
+    if typed_read_fails:
+        want[200_002] = "2024-13-45 08:00:00"
+    assert got == want
 
 
 def test_gbk_csv_detected_and_given(wh, tmp_path):
