@@ -292,6 +292,15 @@ class TargetTree:
             self._memo[key] = float(v)
         return self._memo[key]
 
+    def seasonal_parts(self, level: str, node: str) -> bool:
+        """Whether a node's numerator and denominator targets are declared seasonal: its own
+        records', else (rolled up) any of its descendants'."""
+        own = [self.rec.get((c, level, node)) for c in ("numerator", "denominator")]
+        own = [r for r in own if r is not None]
+        if own:
+            return any(bool(r.seasonal) for r in own if not pd.isna(r.seasonal))
+        return any(self.seasonal_parts(lv, n) for lv, n in self.children.get((level, node), []))
+
     def fraction(self, comp: str, level: str, node: str, a: dt.date, b: dt.date,
                  cut: dt.datetime | None) -> float:
         """Share of the node's year falling in [a, b] (dates inside this year), cut at `cut`
@@ -478,8 +487,7 @@ def _ratio_targets(trees, pieces, cut, level, node_ids, t) -> dict:
     den = [t.annual("denominator", level, n) for n in node_ids]
     if node_ids and not any(np.isnan(num + den)):
         implied = _div(sum(num), sum(den))
-        seasonal = any(bool(r.seasonal) for (c, _, _), r in t.rec.items()
-                       if c in ("numerator", "denominator") and not pd.isna(r.seasonal))
+        seasonal = any(t.seasonal_parts(level, n) for n in node_ids)
         td = implied
         if seasonal:
             n_td = sum(trees[y].to_date("numerator", level, n, a, b, cut)

@@ -199,12 +199,9 @@ def cascade(wh, metric_id: str, year: int, parent: str = HOSPITAL, level: str = 
         if missing:
             raise TargetError(f"manual cascade: no value for {', '.join(missing[:5])}"
                               f"{' …' if len(missing) > 5 else ''}")
-        total = sum(manual.values()) + sum(v for k, v in held.items() if k not in manual)
-        if abs(total + reserve - pvalue) > 10 ** -decimals / 2:
-            raise TargetError(f"manual cascade: children {total:g} + reserve {reserve:g} ≠ "
-                              f"parent {pvalue:g}")
         weights = {k: manual.get(k, held.get(k, 0.0)) for k in kids}
-        values = {k: manual.get(k, held.get(k)) for k in kids}
+        values = _manual_values(pvalue, reserve, {k: manual.get(k, held.get(k)) for k in kids},
+                                set(held) - set(manual), remainder_to, decimals)
     else:
         if method == "equal":
             ref = {k: 1.0 for k in kids}
@@ -242,6 +239,29 @@ def cascade(wh, metric_id: str, year: int, parent: str = HOSPITAL, level: str = 
                           "held": [k in held for k in kids],
                           "value": [values[k] for k in kids]})
     return CascadeResult(version, alloc, params)
+
+
+def _manual_values(parent: float, reserve: float, given: dict, held: set,
+                   remainder_to: str | None, decimals: int) -> dict:
+    """Manual values rounded to `decimals` places, the rounding remainder given to
+    `remainder_to` (default: the largest child not held) so that children + reserve equal
+    the parent exactly; values that miss the parent by more than rounding are refused."""
+    q = Decimal(1).scaleb(-decimals)
+    vals = {k: _dec(v, q) for k, v in given.items()}
+    gap = _dec(parent, q) - _dec(reserve, q) - sum(vals.values(), Decimal(0))
+    if abs(gap) > q / 2 * len(vals):
+        total = float(sum(Decimal(repr(float(v))) for v in given.values()))
+        raise TargetError(f"manual cascade: children {total:g} + reserve {reserve:g} ≠ "
+                          f"parent {parent:g}")
+    if gap:
+        free = [k for k in vals if k not in held]
+        target = remainder_to or (max(free, key=lambda k: (vals[k], -free.index(k)))
+                                  if free else None)
+        if target not in free:
+            raise TargetError(f"the rounding remainder {gap} must go to a child that is not "
+                              f"held; {target!r} is {'held' if target in held else 'not a child'}")
+        vals[target] += gap
+    return {k: float(v) for k, v in vals.items()}
 
 
 def _o(v):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.targets_read import TargetTree, org_nodes, records, target_class
+from metrics.targets_read import HOSPITAL, TargetTree, org_nodes, records, target_class
 
 TOLERANCE = 0.5  # in the metric's unit: below half a unit is rounding
 
@@ -64,44 +64,117 @@ def conflicts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["conflict"]].reset_index(drop=True)
 
 
-def ratio_check(wh, metric_id: str, year: int, model=None) -> pd.DataFrame:
-    """For a ratio metric, per node with children holding numerator and denominator targets:
-    the implied ratio Σnum ÷ Σden of the children, the node's own target, the gap and a flag
-    when the implied ratio misses the node's target in the metric's direction."""
+def ratio_check(wh, metric_id: str, year: int, model=None, parents=None,
+                as_of=None) -> pd.DataFrame:
+    """For a ratio metric, per node with a target and children holding targets: the implied
+    ratio Σ numerators ÷ Σ denominators of the children, the node's own target, the gap, and a
+    flag when the implied ratio misses the node's target in the metric's direction.
+
+    The children are the nearest descendants with targets (a campus without targets is looked
+    through to its departments). One with numerator and denominator targets contributes them;
+    one with a direct ratio target contributes ratio × weight, the weight being its
+    denominator target, else its actual denominator last year, or this year so far for a
+    node without last year (`weighted` counts those; one with neither is left out and
+    counted in `unweighted`). Children's ratios are never
+    averaged. `parents` (node ids) limits the nodes checked; `as_of` (default now) ends
+    "this year so far"."""
     from metrics.registry import load_model
+
+    from .cascade import reference_weights
 
     model = model or load_model()
     metric = model.metrics[metric_id]
     nodes, recs, tree = _tree(wh, model, metric_id, year)
+    actual: dict[str, tuple[dict, dict]] = {}
+
+    def actual_denominator(level: str, node: str) -> float:
+        """The node's actual denominator last year, else this year so far."""
+        if level not in actual:
+            actual[level] = (
+                reference_weights(wh, model, metric_id, year, "hospital", HOSPITAL, level,
+                                  component="denominator"),
+                _denominators_so_far(wh, model, metric_id, year, level, as_of))
+        for known in actual[level]:
+            if known.get(node):
+                return float(known[node])
+        return np.nan
+
+    def parts(level: str, node: str) -> list[tuple[float, float, str]]:
+        """(numerator, denominator, how) of the node's nearest descendants with targets."""
+        out = []
+        for k, c in tree.children.get((level, node), []):
+            a, b = tree.annual("numerator", k, c), tree.annual("denominator", k, c)
+            r = tree.annual("value", k, c)
+            if not (np.isnan(a) or np.isnan(b)):
+                out.append((a, b, "parts"))
+            elif not np.isnan(r):
+                how = "denominator target"
+                if np.isnan(b):
+                    b, how = actual_denominator(k, c), "actual"
+                out.append((r * b, b, how) if not np.isnan(b) else (np.nan, np.nan, "none"))
+            else:
+                out.extend(parts(k, c))
+        return out
+
     rows = []
-    parents = {(r.node_level, r.node_id) for r in recs.itertuples(index=False)}
-    for lv, nid in sorted(parents):
-        kids = tree.children.get((lv, nid), [])
-        num = [tree.annual("numerator", k, n) for k, n in kids]
-        den = [tree.annual("denominator", k, n) for k, n in kids]
-        pairs = [(a, b) for a, b in zip(num, den) if not (np.isnan(a) or np.isnan(b))]
-        if not pairs:
+    for lv, nid in sorted({(r.node_level, r.node_id) for r in recs.itertuples(index=False)}):
+        if parents is not None and nid not in parents:
             continue
-        implied = sum(a for a, _ in pairs) / sum(b for _, b in pairs) if sum(
-            b for _, b in pairs) else np.nan
-        own = tree.rec.get(("value", lv, nid))
-        pn, pd_ = tree.rec.get(("numerator", lv, nid)), tree.rec.get(("denominator", lv, nid))
-        if pn is not None and pd_ is not None and pd_.value:
-            target = float(pn.value) / float(pd_.value)
-        elif own is not None and not pd.isna(own.value):
-            target = float(own.value)
-        else:
-            target = np.nan
-        gap = implied - target
-        if metric.scoring_direction == "up":
-            flag = gap < 0
-        elif metric.scoring_direction == "down":
-            flag = gap > 0
-        else:
-            lo = own.lo if own is not None and not pd.isna(own.lo) else (metric.band or [target])[0]
-            hi = own.hi if own is not None and not pd.isna(own.hi) else (metric.band or [target])[-1]
-            flag = not (lo <= implied <= hi)
-        rows.append(dict(node_level=lv, node_id=nid, implied=implied, target=target, gap=gap,
-                         children=len(pairs), flag=bool(flag) if not np.isnan(gap) else False))
-    return pd.DataFrame(rows, columns=["node_level", "node_id", "implied", "target", "gap",
-                                       "children", "flag"])
+        got = parts(lv, nid)
+        used = [(a, b) for a, b, how in got if how != "none"]
+        if not used:
+            continue
+        num, den, n = sum(a for a, _ in used), sum(b for _, b in used), len(used)
+        weighted = sum(how == "actual" for *_, how in got)
+        unweighted = len(got) - n
+        implied = num / den if den else np.nan
+        rows.append(dict(node_level=lv, node_id=nid, implied=implied,
+                         target=_own_ratio(tree, lv, nid), children=n, weighted=weighted,
+                         unweighted=unweighted))
+    out = pd.DataFrame(rows, columns=["node_level", "node_id", "implied", "target", "children",
+                                      "weighted", "unweighted"])
+    out["gap"] = out["implied"] - out["target"]
+    out["flag"] = [_misses(metric, tree, r) for r in out.itertuples(index=False)]
+    return out[["node_level", "node_id", "implied", "target", "gap", "children", "weighted",
+                "unweighted", "flag"]]
+
+
+def _own_ratio(tree: TargetTree, level: str, node: str) -> float:
+    """A node's ratio target: its numerator ÷ denominator, else its direct ratio target."""
+    pn, pd_ = tree.rec.get(("numerator", level, node)), tree.rec.get(("denominator", level, node))
+    if pn is not None and pd_ is not None and pd_.value:
+        return float(pn.value) / float(pd_.value)
+    return tree.annual("value", level, node)
+
+
+def _misses(metric, tree: TargetTree, r) -> bool:
+    """Whether an implied ratio misses the node's target in the metric's direction."""
+    if np.isnan(r.gap):
+        return False
+    if metric.scoring_direction == "up":
+        return bool(r.gap < 0)
+    if metric.scoring_direction == "down":
+        return bool(r.gap > 0)
+    own = tree.rec.get(("value", r.node_level, r.node_id))
+    lo = own.lo if own is not None and not pd.isna(own.lo) else (metric.band or [r.target])[0]
+    hi = own.hi if own is not None and not pd.isna(own.hi) else (metric.band or [r.target])[-1]
+    return not (lo <= r.implied <= hi)
+
+
+def _denominators_so_far(wh, model, metric_id: str, year: int, level: str,
+                         as_of=None) -> dict:
+    """Each node's actual denominator of a ratio metric from 1 January of `year` to `as_of`."""
+    import datetime as dt
+
+    from metrics.service import make_spec
+    from metrics.targets_read import ratio_parts
+
+    now = as_of or dt.datetime.now()
+    start = dt.date(year, 1, 1)
+    if now.date() < start:
+        return {}
+    end = min(now.date(), dt.date(year, 12, 31))
+    frame = ratio_parts(wh, model, make_spec([metric_id], [level], None, start, end, {}, now),
+                        metric_id)
+    return {n: float(v) for n, v in zip(frame[level], frame["denominator"])
+            if n is not None and v == v}

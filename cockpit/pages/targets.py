@@ -54,6 +54,11 @@ LABELS = {
     "tg.conflicts": ("上下不一致：", "Top-down and bottom-up disagree: "),
     "tg.implied": ("下级合计推算比率 {implied}，全院目标 {target}", "Implied by the children {implied}; "
                    "hospital target {target}"),
+    "tg.implied_weighted": ("（其中 {n} 个直接比率目标按实际分母加权）",
+                            " ({n} direct ratio targets weighted by their actual denominator)"),
+    "tg.implied_missing": ("；{n} 个下级无分母可加权，未计入", "; {n} without a denominator to "
+                           "weight by, left out"),
+    "tg.implied_depts": ("下级推算比率偏离本级目标：", "Implied ratio misses the node's target: "),
     "tg.export": ("导出目标", "Export targets"),
     "tg.error": ("查询出错：{msg}", "Query failed: {msg}"),
     "method.proportional": ("按上年实际比例", "Proportional to last year"),
@@ -187,12 +192,23 @@ def checks(metric: str, year: int, lang: str) -> list:
             f"{fmt_number(r.bottom_up + r.reserve, 'decimal1', lang)}"
             for r in bad.itertuples()), className="targets-conflicts"))
     if target_class(model, metric) == "ratio":
-        for r in ratio_check(wh, metric, year, model).itertuples():
-            if r.node_level == "hospital":
-                out.append(html.Div(L("tg.implied", lang,
-                                      implied=fmt_number(r.implied, "percent", lang),
-                                      target=fmt_number(r.target, "percent", lang)),
-                                    className="targets-implied" + (" flag" if r.flag else "")))
+        fmt = model.metrics[metric].format
+        check = ratio_check(wh, metric, year, model, as_of=data.now())
+        for r in check[check["node_level"] == "hospital"].itertuples():
+            text = L("tg.implied", lang, implied=fmt_number(r.implied, fmt, lang),
+                     target=fmt_number(r.target, fmt, lang))
+            if r.weighted:
+                text += L("tg.implied_weighted", lang, n=r.weighted)
+            if r.unweighted:
+                text += L("tg.implied_missing", lang, n=r.unweighted)
+            out.append(html.Div(text, className="targets-implied" + (" flag" if r.flag else "")))
+        below = check[(check["node_level"] != "hospital") & check["flag"]]
+        if len(below):
+            names = {**data.labels("campus"), **data.labels("department"), **data.labels("team")}
+            out.append(html.Div(L("tg.implied_depts", lang) + "; ".join(
+                f"{names.get(r.node_id, r.node_id)}: {fmt_number(r.implied, fmt, lang)} / "
+                f"{fmt_number(r.target, fmt, lang)}" for r in below.itertuples()),
+                className="targets-implied flag"))
     return out
 
 

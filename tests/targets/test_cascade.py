@@ -2,6 +2,8 @@
 reserve, capacity, and a ratio's numerator and denominator (fixture numbers in conftest)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from targets.cascade import allocate, cascade
@@ -155,6 +157,37 @@ def test_implied_ratio_gap_is_flagged(wh, model):
     assert check.loc["hospital", "implied"] == pytest.approx(0.28)
     assert check.loc["hospital", "target"] == pytest.approx(0.25)
     assert bool(check.loc["hospital", "flag"])
+
+
+def test_implied_ratio_from_direct_ratio_targets(wh, model):
+    """Children with direct ratio targets: each weighted by its denominator target, else by
+    its actual denominator last year (2025: D01 600, D02 300, D03 100) — never averaged."""
+    set_target(wh, "drug_revenue_ratio", 2026, "hospital", 0.25, model=model, phase=False)
+    for d, r in {"D01": 0.30, "D02": 0.20, "D03": 0.40}.items():
+        set_target(wh, "drug_revenue_ratio", 2026, d, r, model=model, phase=False)
+    set_target(wh, "drug_revenue_ratio", 2026, "D01", 800, component="denominator",
+               model=model, phase=False)
+    check = ratio_check(wh, "drug_revenue_ratio", 2026, model).set_index("node_id")
+    h = check.loc["hospital"]
+    # (0.30 × 800 + 0.20 × 300 + 0.40 × 100) / (800 + 300 + 100) = 340 / 1200
+    assert h["implied"] == pytest.approx(340 / 1200)
+    assert (h["children"], h["weighted"], h["unweighted"]) == (3, 2, 0)
+    assert h["gap"] == pytest.approx(340 / 1200 - 0.25)
+    assert bool(h["flag"])  # ↓ metric: 28.3 % implied misses 25 %
+    # the mean of the children's ratios would be 30 %; equal weights would hide the miss less
+    assert h["implied"] != pytest.approx((0.30 + 0.20 + 0.40) / 3)
+    # a year without the year before (2024 has no data): weighted by the year so far (2025
+    # whole, as of 2026): (0.30 × 600 + 0.20 × 300) / 900 = 240 / 900
+    set_target(wh, "drug_revenue_ratio", 2025, "hospital", 0.25, model=model, phase=False)
+    for d, r in {"D01": 0.30, "D02": 0.20}.items():
+        set_target(wh, "drug_revenue_ratio", 2025, d, r, model=model, phase=False)
+    h25 = ratio_check(wh, "drug_revenue_ratio", 2025, model,
+                      as_of=dt.datetime(2026, 1, 5)).set_index("node_id").loc["hospital"]
+    assert h25["implied"] == pytest.approx(240 / 900) and h25["weighted"] == 2
+    # lower the outlier: 0.30 × 800 + 0.20 × 300 + 0.0 × 100 = 300 / 1200 = 25 %: no flag
+    set_target(wh, "drug_revenue_ratio", 2026, "D03", 0.0, model=model, phase=False)
+    h = ratio_check(wh, "drug_revenue_ratio", 2026, model).set_index("node_id").loc["hospital"]
+    assert h["implied"] == pytest.approx(0.25) and not bool(h["flag"])
 
 
 def test_ratio_value_cannot_be_cascaded(wh, model):

@@ -198,3 +198,25 @@ def test_the_tree_is_cached_per_scope_until_a_target_changes(page, monkeypatch):
     msg, _ = page.save_target(1, SEARCH, "D0103", 2_345_678, [], 0)
     after = page.tree_frame("medical_revenue", 2026, LEADER).set_index("node_id")
     assert after.loc["D0103", "target"] == 2_345_678 != before, str(msg)
+
+
+def test_implied_ratio_of_direct_targets_on_the_page(page, demo):
+    """Direct ALOS targets (the demo's, no numerator or denominator targets): the page states
+    the ratio they imply for the hospital, each weighted by its actual discharges, and flags
+    it against a hospital target it misses (↓: an implied ALOS above 3 days)."""
+    from cockpit import data
+    from targets.rollup import ratio_check
+    from targets.store import set_target
+
+    set_target(data.warehouse(), "alos", 2026, "hospital", 3, phase=False)
+    check = ratio_check(data.warehouse(), "alos", 2026, as_of=AS_OF).set_index("node_id")
+    h = check.loc["hospital"]
+    assert h["weighted"] > 1 and h["implied"] > 3 and bool(h["flag"])
+    shown = page.checks("alos", 2026, "zh")
+    text = " ".join(str(c.children) for c in shown)
+    from cockpit.formatting import fmt_number
+
+    shown_value = fmt_number(h["implied"], data.model().metrics["alos"].format, "zh")
+    assert f"下级合计推算比率 {shown_value}，全院目标 3" in text, text
+    assert f"其中 {int(h['weighted'])} 个直接比率目标按实际分母加权" in text, text
+    assert any("flag" in c.className for c in shown)
