@@ -1,5 +1,6 @@
 """Target progress as the cockpit shows it: a completion bar (0 … 120 %, a tick at 100 %) and
-a progress table (annual target, expected to date, actual, completion, gap, year-end landing).
+a progress table (annual target, expected to date with its phased progress beside the year's
+time progress, actual, completion, gap in amount and per cent, year-end landing).
 Used by the targets page (the hospital → department → team tree) and the department page's
 targets panel, so both show a target the same way."""
 from __future__ import annotations
@@ -13,12 +14,17 @@ from cockpit.i18n import t
 LABELS = {
     "tg.node": ("组织", "Unit"), "tg.target": ("年度目标", "Annual target"),
     "tg.to_date": ("序时目标", "Expected to date"), "tg.actual": ("累计完成", "Actual to date"),
+    "tg.phased": ("序时进度", "Phased progress"),
+    "tg.phased_title": ("序时进度（按本单位季节规律应完成的年度目标比例）{p}；时间进度 {time}",
+                        "Phased progress (share of the annual target due by now on this "
+                        "unit's seasonal profile) {p}; time elapsed {time}"),
     "tg.completion": ("完成率", "Completion"), "tg.gap": ("差额", "Gap"),
     "tg.landing": ("年末预计", "Year-end landing"),
     "tg.no_target": ("目标未下达", "No target set"),
     "tg.hospital": ("全院", "Hospital"),
 }
-COLUMNS = ("tg.target", "tg.to_date", "tg.actual", "tg.completion", "tg.gap", "tg.landing")
+COLUMNS = ("tg.target", "tg.to_date", "tg.phased", "tg.actual", "tg.completion", "tg.gap",
+           "tg.landing")
 
 
 def L(key: str, lang: str, **kw) -> str:
@@ -54,6 +60,28 @@ def progress_bar(completion, lang: str) -> html.Div:
         html.Span(fmt_number(completion, "percent", lang), className="targets-bar-label")])
 
 
+def gap_text(gap, gap_pct, fmt: str, lang: str) -> str:
+    """The gap to the expected-to-date target, in the metric's unit and in per cent of it:
+    `-1,234（-3.2%）`."""
+    text = fmt_number(gap, fmt, lang)
+    if gap_pct is None or pd.isna(gap_pct) or gap is None or pd.isna(gap):
+        return text
+    pct = fmt_number(gap_pct, "percent", lang)
+    return f"{text}（{pct}）" if lang != "en" else f"{text} ({pct})"
+
+
+def phased_cell(r, lang: str) -> html.Td:
+    """Phased progress (target to date ÷ annual target), with the year's time progress in its
+    title: ahead of time in busy months, behind it around 春节."""
+    p = getattr(r, "phased_progress", None)
+    time = getattr(r, "time_progress", None)
+    if p is None or pd.isna(p):
+        return html.Td("—", className="targets-phased")
+    title = L("tg.phased_title", lang, p=fmt_number(p, "percent", lang),
+              time=fmt_number(time, "percent", lang))
+    return html.Td(fmt_number(p, "percent", lang), title=title, className="targets-phased")
+
+
 def progress_row(r, name: str, indent: int, fmt: str, lang: str, row_id: str,
                  css: str = "") -> html.Tr:
     """One row of a progress table from a `targets.progress` row `r`."""
@@ -62,9 +90,10 @@ def progress_row(r, name: str, indent: int, fmt: str, lang: str, row_id: str,
                              "fontWeight": 600 if indent < 2 else 400}),
         html.Td(fmt_number(r.target, fmt, lang)),
         html.Td(fmt_number(r.target_to_date, fmt, lang)),
+        phased_cell(r, lang),
         html.Td(fmt_number(r.actual, fmt, lang)),
         html.Td(progress_bar(r.completion, lang)),
-        html.Td(fmt_number(r.gap, fmt, lang)),
+        html.Td(gap_text(r.gap, getattr(r, "gap_pct", None), fmt, lang)),
         html.Td(fmt_number(r.landing, fmt, lang))])
 
 

@@ -3,8 +3,12 @@ progress bars, the off-track list, and (for leaders and engineers) editing with 
 
     /targets?metric=medical_revenue&year=2026
 
-- Every row: annual target, expected to date (phased), actual to date, completion (bar capped at
-  120 %, with a tick at the phased progress of the year), gap and a run-rate landing.
+- Every row: annual target, expected to date (phased) and the phased progress it means
+  (its title gives the year's time progress beside it), actual to date, completion (bar
+  capped at 120 %, a tick at 100 %), gap in amount and per cent, and a run-rate landing.
+- For a ratio metric the implied hospital ratio of the children (Σ numerators ÷ Σ
+  denominators; direct ratio targets weighted by their actual denominators) against the
+  hospital's target, flagged when it misses, and the departments whose children miss theirs.
 - Department heads see their departments and teams only, and export exactly those; the
   hospital row, other departments and the editor are not shown to them. The callbacks ask
   `targets/` with the signed-in user, which enforces the same scope again (a crafted request
@@ -233,9 +237,11 @@ def render_tree(search, _version=None):
         off = off_track(frame)
         off_body = data_table("targets-offtrack-table", off.assign(
             completion_pct=[fmt_number(v, "percent", lang) for v in off["completion"]],
-            gap_text=[fmt_number(v, m.format, lang) for v in off["gap"]]),
+            gap_text=[fmt_number(v, m.format, lang) for v in off["gap"]],
+            gap_pct_text=[fmt_number(v, "percent", lang) for v in off["gap_pct"]]),
             [("name", L("tg.node", lang)), ("completion_pct", L("tg.completion", lang)),
-             ("gap_text", L("tg.gap", lang))], lang) if len(off) else \
+             ("gap_text", L("tg.gap", lang)), ("gap_pct_text", L("tg.gap_pct", lang))],
+            lang) if len(off) else \
             html.Div(L("tg.none_off", lang))
         return tree, panel(L("tg.offtrack", lang), off_body, None, lang,
                            id="targets-offtrack-panel")

@@ -173,9 +173,13 @@ def test_targets_panel_shows_the_department_and_its_teams(page):
     ref = progress(data.warehouse(), "discharges", AS_OF.year, AS_OF, "department",
                    model=data.model()).set_index("node_id").loc["D0116"]
     cells = _cells(row)
-    assert cells[1:4] == [fmt_number(ref[c], "integer") for c in
-                          ("target", "target_to_date", "actual")]
-    assert cells[4] == fmt_number(ref["completion"], "percent")
+    assert cells[1:5] == [fmt_number(ref["target"], "integer"),
+                          fmt_number(ref["target_to_date"], "integer"),
+                          fmt_number(ref["phased_progress"], "percent"),
+                          fmt_number(ref["actual"], "integer")]
+    assert cells[5] == fmt_number(ref["completion"], "percent")
+    gap, pct = fmt_number(ref["gap"], "integer"), fmt_number(ref["gap_pct"], "percent")
+    assert cells[6] == f"{gap}（{pct}）"
     teams = progress(data.warehouse(), "discharges", AS_OF.year, AS_OF, "team", "D0116",
                      model=data.model())
     for tid, target in zip(teams["node_id"], teams["target"]):
