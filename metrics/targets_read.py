@@ -227,14 +227,40 @@ def metrics_with_targets(wh, year: int, node_ids) -> list[str]:
     return [r[0] for r in wh.query_rows(render(q, wh.dialect))]
 
 
-def phasing(wh, metric_id: str, years) -> pd.DataFrame:
+def phasing(wh, metric_id: str, years, version: int | None = None) -> pd.DataFrame:
+    """The day weights of a metric's records: per node, the phasing of the latest version that
+    phased it — up to `version` when given (a past version as it was), else the current."""
     cols = ["component", "node_level", "node_id", "year", "day", "weight"]
     if not wh.table_exists(PHASING) or not years:
         return pd.DataFrame(columns=cols)
-    q = exp.select(*cols).from_(PHASING).where(exp.and_(
-        exp.EQ(this=sb.col("metric_id"), expression=sb.literal(metric_id)),
-        exp.In(this=sb.col("year"), expressions=[sb.literal(int(y)) for y in years])))
+    versioned = bool(wh.query_rows(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = "
+        f"'{PHASING}' AND column_name = 'version'")[0][0])
+    v = exp.Coalesce(this=sb.col("version") if versioned else sb.literal(0),
+                     expressions=[sb.literal(0)])
+    conds = [exp.EQ(this=sb.col("metric_id"), expression=sb.literal(metric_id)),
+             exp.In(this=sb.col("year"), expressions=[sb.literal(int(y)) for y in years])]
+    if version is not None:
+        conds.append(exp.LTE(this=v.copy(), expression=sb.literal(int(version))))
+    keys = ["component", "node_level", "node_id", "year"]
+    latest = (exp.select(*keys, exp.alias_(exp.Max(this=v.copy()), "v")).from_(PHASING)
+              .where(exp.and_(*[c.copy() for c in conds])).group_by(*keys))
+    on = exp.and_(*[exp.EQ(this=sb.col(k, "p"), expression=sb.col(k, "m")) for k in keys],
+                  exp.EQ(this=_qualified(v, "p"), expression=sb.col("v", "m")))
+    q = (exp.select(*[sb.col(c, "p") for c in cols])
+         .from_(exp.alias_(exp.to_table(PHASING), "p", table=True))
+         .join(latest.subquery("m"), on=on)
+         .where(exp.and_(*[_qualified(c, "p") for c in conds])))
     return wh.query_df(render(q, wh.dialect))
+
+
+def _qualified(cond: exp.Expression, alias: str) -> exp.Expression:
+    """`cond` with its bare columns qualified by `alias`."""
+    cond = cond.copy()
+    for c in cond.find_all(exp.Column):
+        if not c.table:
+            c.set("table", exp.to_identifier(alias))
+    return cond
 
 
 # -- the tree of one metric-year ------------------------------------------------------------

@@ -17,8 +17,13 @@ is the mean of type-adjusted values at each offset ÷ its month's index. A node 
 hospital's profile; without any history, the calendar alone (working day 1, rest day 0.55,
 holiday 0.3, make-up day 0.9: catalogue §15.1, daily revenue on weekends ≈ 45–60 %).
 
-Ratio targets are flat; their numerator and denominator are phased here only for records
-declared `seasonal`. Stocks (snapshot averages) and non-additive metrics are flat.
+Ratio targets are flat unless declared seasonal: their numerator and denominator records are
+phased here like any additive target, and the semantic layer uses those weights only for a
+node whose parts are declared `seasonal` (`TargetTree.seasonal_parts`); a direct ratio target
+is always flat. Stocks (snapshot averages) and non-additive metrics are flat.
+
+Phasing is stored under the target version it was computed at (`store.replace_phasing`): a
+past version's expected-to-date reads the weights it had.
 
 >>> import datetime as dt
 >>> w = flat(2024)

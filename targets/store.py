@@ -11,7 +11,9 @@ Tables (DuckDB; created on the first write):
     _targets          metric_id, component, node_level, node_id, parent_id, year, value, lo, hi,
                       reserve, seasonal, method, version, locked, author, created_at, note
     _target_versions  metric_id, year, version, action, author, created_at, note, params (JSON)
-    _target_phasing   metric_id, component, node_level, node_id, year, day, weight, source
+    _target_phasing   metric_id, component, node_level, node_id, year, day, weight, source,
+                      version (the target version the node was phased at; a later version
+                      that re-phases a node adds rows, so every version's phasing is kept)
     _target_audit     ts, username, action, detail, allowed
 
 Users are duck-typed (`username`, `role`, `scope`, `can_edit_targets`, as `cockpit.auth.User`);
@@ -43,7 +45,10 @@ _DDL = (
     f"CREATE TABLE IF NOT EXISTS {VERSIONS} (metric_id VARCHAR, year INTEGER, version INTEGER, "
     "action VARCHAR, author VARCHAR, created_at TIMESTAMP, note VARCHAR, params VARCHAR)",
     f"CREATE TABLE IF NOT EXISTS {PHASING} (metric_id VARCHAR, component VARCHAR, "
-    "node_level VARCHAR, node_id VARCHAR, year INTEGER, day DATE, weight DOUBLE, source VARCHAR)",
+    "node_level VARCHAR, node_id VARCHAR, year INTEGER, day DATE, weight DOUBLE, source VARCHAR, "
+    "version INTEGER)",
+    # (warehouses made before phasing was versioned: their rows read as version 0)
+    f"ALTER TABLE {PHASING} ADD COLUMN IF NOT EXISTS version INTEGER",
     f"CREATE TABLE IF NOT EXISTS {AUDIT} (ts TIMESTAMP, username VARCHAR, action VARCHAR, "
     "detail VARCHAR, allowed BOOLEAN)",
     f"CREATE TABLE IF NOT EXISTS {GENERATION} (n BIGINT)",
@@ -328,26 +333,53 @@ def _opt(v):
 
 
 def replace_phasing(wh, metric_id: str, year: int, frame: pd.DataFrame) -> None:
-    """Replace the phasing of the (component, node) pairs in `frame` (columns component,
-    node_level, node_id, day, weight, source). Phasing is a derived profile, recomputed from
-    history and the calendar, so it is replaced rather than versioned."""
+    """Store the phasing of the (component, node) pairs in `frame` (columns component,
+    node_level, node_id, day, weight, source) under the metric-year's current version: it
+    replaces what that version had for those nodes, and leaves earlier versions' phasing as it
+    was, so a past version's expected-to-date can be rebuilt (`targets_read.phasing`)."""
     if frame.empty:
         return
     ensure_tables(wh)
     frame = frame.assign(metric_id=metric_id, year=int(year))[
         ["metric_id", "component", "node_level", "node_id", "year", "day", "weight", "source"]]
     with wh.transaction() as tx:
+        version = int(tx.execute(f"SELECT coalesce(max(version), 0) FROM {VERSIONS} "
+                                 "WHERE metric_id = ? AND year = ?",
+                                 [metric_id, int(year)]).fetchall()[0][0])
+        frame = frame.assign(version=version)
         for comp, lv, nid in frame[["component", "node_level", "node_id"]].drop_duplicates() \
                 .itertuples(index=False):
             tx.execute(f"DELETE FROM {PHASING} WHERE metric_id = ? AND year = ? AND "
-                       "component = ? AND node_level = ? AND node_id = ?",
-                       [metric_id, int(year), comp, lv, nid])
+                       "component = ? AND node_level = ? AND node_id = ? AND "
+                       "coalesce(version, 0) = ?", [metric_id, int(year), comp, lv, nid, version])
         tx.register("_phasing_new", frame)
         try:
-            tx.execute(f"INSERT INTO {PHASING} SELECT * FROM _phasing_new")
+            tx.execute(f"INSERT INTO {PHASING} (metric_id, component, node_level, node_id, year, "
+                       "day, weight, source, version) SELECT metric_id, component, node_level, "
+                       "node_id, year, day, weight, source, version FROM _phasing_new")
         finally:
             tx.unregister("_phasing_new")
         _bump(tx)
+
+
+def to_date(wh, metric_id: str, year: int, day: dt.date, version: int | None = None,
+            model=None) -> pd.DataFrame:
+    """Each record's expected-to-date from 1 January to `day` (inclusive) as the version
+    (default: current) had it: its records and the phasing they were phased with."""
+    from metrics.registry import load_model
+    from metrics.targets_read import TargetTree, phasing, target_class
+
+    model = model or load_model()
+    recs = records(wh, metric_id, [year], version)
+    tree = TargetTree(org_nodes(wh), recs, phasing(wh, metric_id, [year], version), year,
+                      target_class(model, metric_id))
+    first = dt.date(year, 1, 1)
+    out = recs[["component", "node_level", "node_id", "version"]].copy()
+    out["to_date"] = [tree.to_date(c, lv, n, first, min(day, dt.date(year, 12, 31)), None)
+                      if day >= first else 0.0
+                      for c, lv, n in out[["component", "node_level", "node_id"]]
+                      .itertuples(index=False)]
+    return out
 
 
 __all__ = ["Target", "TargetError", "set_target", "write_version", "current", "history",

@@ -8,6 +8,7 @@
                         [--reference-metric ID] [--value NODE=V …] [--hold NODE=V …]
                         [--reserve R] [--remainder-to NODE] [--decimals N] [--component C]
     cockpit targets show METRIC --year Y [--version N] [--level L] [--history] [--rollup]
+                        [--to-date YYYY-MM-DD]   # expected to date as that version phased it
     cockpit targets import FILE                  # .yaml / .csv / .xlsx: one new version per metric-year
     cockpit targets export FILE [--metric ID …] [--year Y …] [--version N]
     cockpit targets compare-versions METRIC --year Y A B
@@ -25,6 +26,7 @@ Both paths run the same `handle()`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import List, Optional
@@ -106,7 +108,15 @@ def handle(wh, body: dict) -> dict:
         frame = store.current(wh, p["metric"], p["year"], version=p["version"])
         if p["level"]:
             frame = frame[frame["node_level"] == p["level"]]
-        out["tables"].append(_table(frame[SHOW_COLUMNS], title))
+        cols = list(SHOW_COLUMNS)
+        if p.get("to_date"):
+            day = dt.date.fromisoformat(p["to_date"])
+            frame = frame.merge(store.to_date(wh, p["metric"], p["year"], day, p["version"])
+                                .drop(columns="version"),
+                                on=["component", "node_level", "node_id"], how="left")
+            cols.insert(cols.index("value") + 1, "to_date")
+            title += f", expected to {day}"
+        out["tables"].append(_table(frame[cols], title))
         if p["rollup"]:
             from targets.rollup import ratio_check, rollup
 
@@ -264,10 +274,14 @@ def show_cmd(metric: str, year: int = typer.Option(..., "--year"),
              show_history: bool = typer.Option(False, "--history", help="list the versions"),
              rollup: bool = typer.Option(False, "--rollup", help="Σ children vs parent, "
                                          "conflicts, implied ratios"),
+             to_date: Optional[str] = typer.Option(
+                 None, "--to-date", help="YYYY-MM-DD: add each record's expected-to-date "
+                 "(1 January to that day, inclusive) as that version phased it"),
              fmt: str = FMT, db: Optional[str] = DB):
     """The records of a metric-year (current version unless --version)."""
     _run(db, "show", dict(metric=metric, year=year, version=version, level=level,
-                          history=show_history, rollup=rollup), fmt, read_only=True)
+                          history=show_history, rollup=rollup, to_date=to_date), fmt,
+         read_only=True)
 
 
 @targets_app.command("import")
