@@ -212,11 +212,16 @@ def cascade(wh, metric_id: str, year: int, parent: str = HOSPITAL, level: str = 
                                     component, years, history_weights, reference_metric)
         weights = {k: ref.get(k, 0.0) * float((growth or {}).get(k, 1.0)) for k in kids}
         values = allocate(pvalue, weights, held, reserve, remainder_to, decimals)
+    free = [k for k in kids if k not in held]
+    # allocate() splits equally when every free child's reference is zero: say so
+    equal_fallback = method not in ("equal", "manual") and bool(free) and not any(
+        (weights[k] or 0) > 0 for k in free if weights[k] == weights[k])
     params = dict(parent=parent, level=level, method=method, component=component, years=years,
                   history_weights=history_weights, growth=growth, capacity=capacity,
                   reference_metric=reference_metric, holds=held, reserve=reserve,
                   remainder_to=remainder_to, decimals=decimals,
-                  based_on_version=current_version(wh, metric_id, year))
+                  based_on_version=current_version(wh, metric_id, year),
+                  equal_fallback=equal_fallback)
     old = {r.node_id: r for r in mine.itertuples(index=False)}
     changes = [Target(metric_id, k, int(year), values[k], component=component, node_level=level,
                       seasonal=bool(prow["seasonal"].iloc[0]), locked=k in held,

@@ -84,6 +84,10 @@ def ratio_check(wh, metric_id: str, year: int, model=None, parents=None,
 
     model = model or load_model()
     metric = model.metrics[metric_id]
+    columns = ["node_level", "node_id", "implied", "target", "gap", "children", "weighted",
+               "unweighted", "flag"]
+    if target_class(model, metric_id) != "ratio":
+        return pd.DataFrame(columns=columns)
     nodes, recs, tree = _tree(wh, model, metric_id, year)
     actual: dict[str, tuple[dict, dict]] = {}
 
@@ -135,8 +139,7 @@ def ratio_check(wh, metric_id: str, year: int, model=None, parents=None,
                                       "weighted", "unweighted"])
     out["gap"] = out["implied"] - out["target"]
     out["flag"] = [_misses(metric, tree, r) for r in out.itertuples(index=False)]
-    return out[["node_level", "node_id", "implied", "target", "gap", "children", "weighted",
-                "unweighted", "flag"]]
+    return out[columns]
 
 
 def _own_ratio(tree: TargetTree, level: str, node: str) -> float:

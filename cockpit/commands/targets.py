@@ -99,6 +99,8 @@ def handle(wh, body: dict) -> dict:
                       p["remainder_to"], p["decimals"], author=p["author"], note=p["note"])
         out["tables"].append(_table(res.allocation, f"{p['metric']} {p['year']}: version "
                                     f"{res.version} (reserve {res.params['reserve']:,.6g})"))
+        if res.params.get("equal_fallback"):
+            out["lines"].append("every child's reference is zero: split equally instead")
     elif a == "show":
         title = f"{p['metric']} {p['year']}"
         if p["history"]:

@@ -13,8 +13,12 @@ progress bars, the off-track list, and (for leaders and engineers) editing with 
   hospital row, other departments and the editor are not shown to them. The callbacks ask
   `targets/` with the signed-in user, which enforces the same scope again (a crafted request
   gets an AccessDenied, audited).
-- Leaders and engineers set a node's target (optionally locked, i.e. held in later cascades)
-  and cascade a parent to its children with a method, a reserve and holds.
+- Leaders and engineers set a node's target — a value or a band, of the metric or (ratios) of
+  its numerator or denominator, optionally locked (held in later cascades) and, for a ratio's
+  parts, phased seasonally — and cascade a parent's target (or a ratio's part) to its
+  children: proportional to last year, equal, by open beds or by clinic sessions, with a
+  reserve, holds and the rounding remainder to a chosen child. A cascade whose references
+  are all zero says it split equally.
 """
 from __future__ import annotations
 
@@ -67,10 +71,19 @@ LABELS = {
     "tg.error": ("查询出错：{msg}", "Query failed: {msg}"),
     "method.proportional": ("按上年实际比例", "Proportional to last year"),
     "method.equal": ("平均", "Equal"), "method.capacity": ("按开放床位", "By open beds"),
+    "method.capacity_sessions": ("按出诊单元", "By clinic sessions"),
     "level.department": ("科室", "Departments"), "level.team": ("诊疗组", "Teams"),
     "level.campus": ("院区", "Campuses"),
+    "comp.value": ("目标值", "Target"), "comp.numerator": ("分子", "Numerator"),
+    "comp.denominator": ("分母", "Denominator"),
+    "tg.lo": ("区间下限", "Band low"), "tg.hi": ("区间上限", "Band high"),
+    "tg.seasonal": ("分子分母按季节规律分解", "Phase numerator and denominator seasonally"),
+    "tg.remainder": ("尾差归属（可选）", "Rounding remainder to (optional)"),
+    "tg.equal_fallback": ("（参考值全为零，已平均分配）", " (every reference was zero: split equally)"),
 }
-METHODS = ("proportional", "equal", "capacity")
+#: editor method → (targets.cascade method, capacity kind)
+METHODS = {"proportional": ("proportional", "beds"), "equal": ("equal", "beds"),
+           "capacity": ("capacity", "beds"), "capacity_sessions": ("capacity", "sessions")}
 DEFAULT_METRIC = "medical_revenue"
 
 
@@ -273,24 +286,42 @@ def render_editor(search, _version=None):
     """The editor, for leaders and engineers only."""
     if not can_edit():
         return None
+    from metrics.targets_read import target_class
+
     view = state.from_search(search)
     lang = view.lang
+    metric, _ = selection(view)
+    ratio = target_class(data.model(), metric) == "ratio"
+    comps = [{"label": L(f"comp.{c}", lang), "value": c}
+             for c in (("value", "numerator", "denominator") if ratio else ("value",))]
     nodes = [{"label": L("tg.hospital", lang), "value": "hospital"}]
     for lv in ("campus", "department", "team"):
         names = data.labels(lv)
         nodes += [{"label": f"{names[n]} ({n})", "value": n} for n in sorted(names)]
+    flags = [{"label": L("tg.lock", lang), "value": "lock"}]
+    if ratio:
+        flags.append({"label": L("tg.seasonal", lang), "value": "seasonal"})
+    row = {"display": "flex", "gap": "8px", "flexWrap": "wrap", "alignItems": "center"}
     return panel(L("tg.editor", lang), [
-        html.Div(className="targets-set", style={"display": "flex", "gap": "8px"}, children=[
+        html.Div(className="targets-set", style=row, children=[
             dcc.Dropdown(id="targets-node", options=nodes, value="hospital", clearable=False,
                          style={"minWidth": "260px"}),
+            dcc.Dropdown(id="targets-component", options=comps, value="value",
+                         clearable=False, style={"minWidth": "110px"}),
             dcc.Input(id="targets-value", type="number", placeholder=L("tg.value", lang)),
-            dcc.Checklist(id="targets-lock", options=[{"label": L("tg.lock", lang),
-                                                       "value": "lock"}], value=[]),
+            dcc.Input(id="targets-lo", type="number", placeholder=L("tg.lo", lang),
+                      style={"width": "110px"}),
+            dcc.Input(id="targets-hi", type="number", placeholder=L("tg.hi", lang),
+                      style={"width": "110px"}),
+            dcc.Checklist(id="targets-lock", options=flags, value=[]),
             html.Button(L("tg.set", lang), id="targets-save", className="btn")]),
-        html.Div(className="targets-cascade", style={"display": "flex", "gap": "8px",
-                                                     "marginTop": "8px"}, children=[
+        html.Div(className="targets-cascade", style={**row, "marginTop": "8px"}, children=[
             dcc.Dropdown(id="targets-parent", options=nodes, value="hospital", clearable=False,
                          style={"minWidth": "260px"}),
+            dcc.Dropdown(id="targets-cascade-component", clearable=False,
+                         value="numerator" if ratio else "value",
+                         options=[c for c in comps if c["value"] != "value"] or comps,
+                         style={"minWidth": "110px"}),
             dcc.Dropdown(id="targets-level", clearable=False, value="department",
                          options=[{"label": L(f"level.{lv}", lang), "value": lv}
                                   for lv in ("campus", "department", "team")]),
@@ -300,6 +331,8 @@ def render_editor(search, _version=None):
             dcc.Input(id="targets-reserve", type="number", placeholder=L("tg.reserve", lang)),
             dcc.Dropdown(id="targets-holds", multi=True, options=nodes, value=[],
                          placeholder=L("tg.holds", lang), style={"minWidth": "220px"}),
+            dcc.Dropdown(id="targets-remainder", options=nodes, value=None,
+                         placeholder=L("tg.remainder", lang), style={"minWidth": "200px"}),
             html.Button(L("tg.cascade", lang), id="targets-run-cascade", className="btn")]),
     ], None, lang, id="targets-editor-panel")
 
@@ -310,8 +343,15 @@ def _denied(action: str, lang: str):
     return html.Div(L("tg.denied", lang), className="targets-denied")
 
 
-def save_target(n_clicks, search, node, value, lock, version):
-    """Set one node's target (leaders and engineers; `targets.store` checks again)."""
+def _num(v):
+    return None if v in (None, "") else float(v)
+
+
+def save_target(n_clicks, search, node, value, lock, version, component=None, lo=None,
+                hi=None):
+    """Set one node's target — a value, or a band (lo … hi), of the metric or of a ratio's
+    numerator / denominator — optionally locked (held in cascades) and, for a ratio's parts,
+    phased seasonally (leaders and engineers; `targets.store` checks again)."""
     from targets.store import set_target
     from warehouse.errors import CockpitError
 
@@ -323,8 +363,9 @@ def save_target(n_clicks, search, node, value, lock, version):
         return _denied("set", lang), no_update
     metric, year = selection(view)
     try:
-        v = set_target(data.warehouse(), metric, year, node, None if value is None else
-                       float(value), locked="lock" in (lock or []), user=current_user(),
+        v = set_target(data.warehouse(), metric, year, node, _num(value), _num(lo), _num(hi),
+                       component=component or "value", locked="lock" in (lock or []),
+                       seasonal="seasonal" in (lock or []), user=current_user(),
                        model=data.model())
     except CockpitError as e:
         return html.Div(L("tg.failed", lang, msg=str(e))), no_update
@@ -332,8 +373,10 @@ def save_target(n_clicks, search, node, value, lock, version):
     return html.Div(L("tg.saved", lang, v=v)), (version or 0) + 1
 
 
-def run_cascade(n_clicks, search, parent, level, method, reserve, holds, version):
-    """Cascade with holds: the held children keep their current values."""
+def run_cascade(n_clicks, search, parent, level, method, reserve, holds, version,
+                component=None, remainder_to=None):
+    """Cascade a component with holds (the held children keep their current values), a
+    reserve, and the rounding remainder to a chosen child."""
     from metrics.targets_read import records
     from targets.cascade import cascade
     from warehouse.errors import CockpitError
@@ -347,18 +390,21 @@ def run_cascade(n_clicks, search, parent, level, method, reserve, holds, version
     metric, year = selection(view)
     wh = data.warehouse()
     try:
+        comp = component or "value"
         cur = records(wh, metric, [year])
-        cur = cur[cur["component"] == "value"]
+        cur = cur[cur["component"] == comp]
         held = {n: float(v) for n, v in zip(cur["node_id"], cur["value"])
                 if n in set(holds or []) and v == v}
-        res = cascade(wh, metric, year, parent or "hospital", level or "department",
-                      method or "proportional", holds=held,
-                      reserve=None if reserve in (None, "") else float(reserve),
-                      user=current_user(), model=data.model())
+        how, capacity = METHODS.get(method or "proportional", (method, "beds"))
+        res = cascade(wh, metric, year, parent or "hospital", level or "department", how,
+                      component=comp, capacity=capacity, holds=held, reserve=_num(reserve),
+                      remainder_to=remainder_to or None, user=current_user(),
+                      model=data.model())
     except CockpitError as e:
         return html.Div(L("tg.failed", lang, msg=str(e))), no_update
     forget_cached_queries()
-    return html.Div(L("tg.cascaded", lang, v=res.version)), (version or 0) + 1
+    note = L("tg.equal_fallback", lang) if res.params.get("equal_fallback") else ""
+    return html.Div(L("tg.cascaded", lang, v=res.version) + note), (version or 0) + 1
 
 
 def export_file(fmt: str, search) -> dict:
@@ -409,13 +455,16 @@ callback(Output("targets-editor", "children"), Input("url", "search"),
 callback(Output("targets-message", "children"), Output("targets-version", "data"),
          Input("targets-save", "n_clicks"), State("url", "search"), State("targets-node", "value"),
          State("targets-value", "value"), State("targets-lock", "value"),
-         State("targets-version", "data"), prevent_initial_call=True)(save_target)
+         State("targets-version", "data"), State("targets-component", "value"),
+         State("targets-lo", "value"), State("targets-hi", "value"),
+         prevent_initial_call=True)(save_target)
 callback(Output("targets-message", "children", allow_duplicate=True),
          Output("targets-version", "data", allow_duplicate=True),
          Input("targets-run-cascade", "n_clicks"), State("url", "search"),
          State("targets-parent", "value"), State("targets-level", "value"),
          State("targets-method", "value"), State("targets-reserve", "value"),
          State("targets-holds", "value"), State("targets-version", "data"),
+         State("targets-cascade-component", "value"), State("targets-remainder", "value"),
          prevent_initial_call=True)(run_cascade)
 callback(Output("targets-download", "data"), Input("targets-export-csv", "n_clicks"),
          Input("targets-export-xlsx", "n_clicks"), State("url", "search"),

@@ -220,3 +220,35 @@ def test_implied_ratio_of_direct_targets_on_the_page(page, demo):
     assert f"下级合计推算比率 {shown_value}，全院目标 3" in text, text
     assert f"其中 {int(h['weighted'])} 个直接比率目标按实际分母加权" in text, text
     assert any("flag" in c.className for c in shown)
+
+
+def test_leader_sets_a_band_and_a_ratios_parts_in_the_editor(page):
+    """The editor sets a band (lo … hi), a ratio's numerator and denominator (declared
+    seasonal), and cascades a part by clinic sessions with the remainder to a chosen child."""
+    from cockpit import data
+    from targets.store import current
+
+    wh = data.warehouse()
+    occ = "?metric=bed_occupancy_rate&year=2026"
+    msg, _ = page.save_target(1, occ, "D0111", None, ["lock"], 0, "value", 0.85, 0.93)
+    rec = current(wh, "bed_occupancy_rate", 2026).set_index("node_id").loc["D0111"]
+    assert (rec["lo"], rec["hi"], bool(rec["locked"])) == (0.85, 0.93, True), str(msg)
+    drug = "?metric=drug_revenue_ratio&year=2026"
+    assert {"targets-component", "targets-lo", "targets-hi", "targets-cascade-component",
+            "targets-remainder"} <= ids(page.render_editor(drug))
+    page.save_target(1, drug, "hospital", 3_000_000, ["seasonal"], 0, "numerator")
+    page.save_target(1, drug, "hospital", 10_000_000, [], 0, "denominator")
+    cur = current(wh, "drug_revenue_ratio", 2026).set_index(["component", "node_id"])
+    assert cur.loc[("numerator", "hospital"), "value"] == 3_000_000
+    assert bool(cur.loc[("numerator", "hospital"), "seasonal"])
+    msg, v = page.run_cascade(1, drug, "hospital", "department", "capacity_sessions", 1001,
+                              [], 0, "numerator", "D0111")
+    assert v == 1, str(msg)
+    from targets.store import history
+
+    params = json.loads(history(wh, "drug_revenue_ratio", 2026)["params"].iloc[-1])
+    assert (params["method"], params["capacity"], params["component"],
+            params["remainder_to"]) == ("capacity", "sessions", "numerator", "D0111")
+    depts = current(wh, "drug_revenue_ratio", 2026)
+    depts = depts[(depts["component"] == "numerator") & (depts["node_level"] == "department")]
+    assert depts["value"].sum() + 1001 == 3_000_000  # children + reserve = parent, exactly
