@@ -172,6 +172,7 @@ def _tree_frame(metric: str, year: int, user, as_of) -> pd.DataFrame:
     teams, depts = data.labels("team"), data.labels("department")
     nodes = org_nodes(wh)
     parent = dict(zip(nodes["node_id"], nodes["parent_id"]))
+    depts = _distinct_names(depts, parent, data.labels("campus"))
     frame["name"] = [L("tg.hospital", "zh") if lv == "hospital" else
                      depts.get(n, n) if lv == "department" else teams.get(n, n)
                      for lv, n in zip(frame["level"], frame["node_id"])]
@@ -184,6 +185,16 @@ def _tree_frame(metric: str, year: int, user, as_of) -> pd.DataFrame:
     order = {"hospital": 0, "department": 1, "team": 2}
     return frame.sort_values(["department", "level"], key=lambda s: s.map(order)
                              if s.name == "level" else s).reset_index(drop=True)
+
+
+def _distinct_names(depts: dict, parent: dict, campuses: dict) -> dict:
+    """Department names, with the campus added where two campuses have a department of the
+    same name (alliance members run the same specialties): 全科医学科（东院）."""
+    seen: dict[str, int] = {}
+    for name in depts.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {d: f"{n}（{campuses.get(parent.get(d), parent.get(d))}）" if seen[n] > 1 else n
+            for d, n in depts.items()}
 
 
 def tree_table(frame: pd.DataFrame, fmt: str, lang: str) -> html.Table:
@@ -308,11 +319,12 @@ def render_editor(search, _version=None):
                          style={"minWidth": "260px"}),
             dcc.Dropdown(id="targets-component", options=comps, value="value",
                          clearable=False, style={"minWidth": "110px"}),
-            dcc.Input(id="targets-value", type="number", placeholder=L("tg.value", lang)),
+            dcc.Input(id="targets-value", type="number", placeholder=L("tg.value", lang),
+                      style={"width": "170px"}),
             dcc.Input(id="targets-lo", type="number", placeholder=L("tg.lo", lang),
-                      style={"width": "110px"}),
+                      style={"width": "150px"}),
             dcc.Input(id="targets-hi", type="number", placeholder=L("tg.hi", lang),
-                      style={"width": "110px"}),
+                      style={"width": "150px"}),
             dcc.Checklist(id="targets-lock", options=flags, value=[]),
             html.Button(L("tg.set", lang), id="targets-save", className="btn")]),
         html.Div(className="targets-cascade", style={**row, "marginTop": "8px"}, children=[
@@ -328,7 +340,8 @@ def render_editor(search, _version=None):
             dcc.Dropdown(id="targets-method", clearable=False, value="proportional",
                          options=[{"label": L(f"method.{m}", lang), "value": m}
                                   for m in METHODS], style={"minWidth": "180px"}),
-            dcc.Input(id="targets-reserve", type="number", placeholder=L("tg.reserve", lang)),
+            dcc.Input(id="targets-reserve", type="number", placeholder=L("tg.reserve", lang),
+                      style={"width": "170px"}),
             dcc.Dropdown(id="targets-holds", multi=True, options=nodes, value=[],
                          placeholder=L("tg.holds", lang), style={"minWidth": "220px"}),
             dcc.Dropdown(id="targets-remainder", options=nodes, value=None,
