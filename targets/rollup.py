@@ -75,9 +75,8 @@ def ratio_check(wh, metric_id: str, year: int, model=None, parents=None,
     one with a direct ratio target contributes ratio × weight, the weight being its
     denominator target, else its actual denominator last year, or this year so far for a
     node without last year (`weighted` counts those; one with neither is left out and
-    counted in `unweighted`). Children's ratios are never
-    averaged. `parents` (node ids) limits the nodes checked; `as_of` (default now) ends
-    "this year so far"."""
+    counted in `unweighted`). Children's ratios are never averaged. `parents` (node ids)
+    limits the nodes checked; `as_of` (default now) ends "this year so far"."""
     from metrics.registry import load_model
 
     from .cascade import reference_weights
