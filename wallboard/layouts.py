@@ -111,13 +111,16 @@ def first(frame, col):
 
 # -- numbers -------------------------------------------------------------------------------
 
-def num(value, fmt: str = "integer", cls: str = "") -> html.Span:
-    """A number that animates to its new value (asset JS); missing → "—"."""
+def num(value, fmt: str = "integer", cls: str = "", key: str | None = None) -> html.Span:
+    """A number that animates from the value it had on screen to the new one (asset JS; the
+    screen's previous value is found by `key`, else by the nearest element id and position);
+    missing → "—"."""
     v = to_float(value)
     text = fmt_number(v, fmt, "zh") if v is not None else DASH
+    extra = {"data-key": key} if key else {}
     return html.Span(text, className=("wb-num " + cls).strip() + (" is-missing" if v is None
                                                                   else ""),
-                     **{"data-value": "" if v is None else repr(round(v, 6))})
+                     **{"data-value": "" if v is None else repr(round(v, 6))}, **extra)
 
 
 def delta(cur, prev, fmt="integer", direction="up", label="较上周同日") -> html.Div:
@@ -307,12 +310,8 @@ def network_figure(campus, now, width, height, font=20) -> go.Figure:
     rows = [c for c in campuses() if c["lat"] is not None and c["lon"] is not None]
     if not rows:
         return sized(go.Figure(layout=theme_layout(THEME)), width, height, font)
-    visits = data.q(["opd_ed_visits"], by=["campus"], start=now.date(), end=now.date(),
-                    where={"campus": [c["id"] for c in rows]}, as_of=now)
-    # a campus absent from the answer had no visits today: a true zero
-    by = {c["id"]: 0.0 for c in rows}
-    if "campus" in visits.columns:
-        by.update({r["campus"]: to_float(r["opd_ed_visits"]) for _, r in visits.iterrows()})
+    today = today_by_campus(["opd_ed_visits"], [c["id"] for c in rows], now)
+    by = {c: v["opd_ed_visits"] for c, v in today.items()}
     main = next((c for c in rows if c["type"] == "main"), rows[0])
     pos = schematic(rows, main)
     # the main campus's label away from its nearest neighbour (usually the branch campus)
@@ -332,12 +331,15 @@ def network_figure(campus, now, width, height, font=20) -> go.Figure:
                                 "dash": "solid" if c["type"] == "branch" else "dot"},
                        "hoverinfo": "skip", "showlegend": False})
     top = max([v for v in by.values() if v] or [1.0])
+    # markers in proportion to the figure (designed at 660 px high): the overview's small
+    # network keeps its sites and labels apart
+    k = min(1.0, min(width, height) / 660)
     for kind in ("main", "branch", "alliance"):
         group = [c for c in rows if c["type"] == kind]
         if not group:
             continue
         vals = [by.get(c["id"]) for c in group]
-        sizes = [34 + 40 * math.sqrt((v or 0) / top) for v in vals]
+        sizes = [(34 + 40 * math.sqrt((v or 0) / top)) * k for v in vals]
         text = [f"<b>{site_label(c)}</b><br>"
                 f"{fmt_number(v, 'integer', 'zh') if v is not None else DASH} 人次"
                 for c, v in zip(group, vals)]
@@ -381,7 +383,10 @@ def trend_panel_figure(mid, grain, campus, now, width, height) -> go.Figure:
     end = now.date() - dt.timedelta(days=1) if grain == "day" else now.date()
     frame = data.q([mid, f"{mid}:yoy"], grain=grain, start=start, end=end,
                    where=where_for(campus), as_of=now)
-    fig = trend_figure(frame, mid, {mid: m.zh.split("（")[0]}, m.format, grain, compare=frame,
+    yoy = f"{mid}:yoy"  # the same periods a year before (compare=frame would redraw `mid`)
+    compare = frame[["period", yoy]] if yoy in frame.columns and "period" in frame.columns \
+        else None
+    fig = trend_figure(frame, mid, {mid: m.zh.split("（")[0]}, m.format, grain, compare=compare,
                        lang="zh", theme=THEME, compare_label="去年同期", markers=False)
     fig = sized(fig, width, height)
     fig.update_layout(legend={"y": 1.02, "x": 0, "yanchor": "bottom"},
@@ -392,26 +397,76 @@ def trend_panel_figure(mid, grain, campus, now, width, height) -> go.Figure:
 
 # -- rankings (轮播) ------------------------------------------------------------------------
 
-def dept_names() -> dict[str, str]:
-    """Department names; a name several campuses share carries its campus."""
+def departments() -> list[tuple[str, str, str]]:
+    """dim_department rows (id, name, campus), cached per data version."""
     memo = data._state.setdefault("wallboard_depts", {})
     key = data.data_version()
     if key not in memo:
-        rows = data.warehouse().query_rows(
-            "SELECT dept_id, dept_name, campus_id FROM dim_department")
-        count: dict[str, int] = {}
-        for r in rows:
-            count[r[1]] = count.get(r[1], 0) + 1
-        camp = {c["id"]: short_name(c["name"]).removesuffix("院区") for c in campuses()}
         memo.clear()
-        memo[key] = {r[0]: r[1] + (f"·{camp.get(r[2], r[2])}" if count[r[1]] > 1 else "")
-                     for r in rows}
+        memo[key] = [tuple(r) for r in data.warehouse().query_rows(
+            "SELECT dept_id, dept_name, campus_id FROM dim_department")]
     return memo[key]
 
 
-def ranking(mid: str, span: str, campus, now, visible: int = 11) -> html.Div:
-    """Departments by `mid`, largest first: rows that scroll upward in a loop (CSS) when there
-    are more than fit."""
+def dept_names() -> dict[str, tuple[str, str]]:
+    """Department → (name, campus tag): the tag (本部, 天府 …) only where several campuses have
+    a department of that name; shown apart from the name, so cutting a long name never cuts
+    what tells two departments apart."""
+    rows = departments()
+    count: dict[str, int] = {}
+    for _, name, _ in rows:
+        count[name] = count.get(name, 0) + 1
+    camp = {c["id"]: short_name(c["name"]).removesuffix("院区") for c in campuses()}
+    return {d: (name, camp.get(c, c) if count[name] > 1 else "") for d, name, c in rows}
+
+
+def campuses_in_scope() -> set[str]:
+    """The campuses the screen's user may see: all, or (a campus-limited kiosk token, a
+    department head) those of the departments in scope."""
+    from cockpit.auth import current_scope
+
+    scope = current_scope()
+    if scope is None:
+        return {c["id"] for c in campuses()}
+    return {c for d, _, c in departments() if d in scope}
+
+
+#: how far back a campus's feed of a metric is looked for: without a row in that window a
+#: missing value is "no feed" (—), with one it is a true zero
+FEED_DAYS = 28
+
+
+def today_by_campus(metric_ids: list[str], ids: list[str], now: dt.datetime) -> dict:
+    """{campus: {metric: today's value}} for `ids`: a campus absent from the answer had none
+    today (0) only if the screen may see it and it delivered the metric in the last
+    FEED_DAYS days; otherwise the value is unknown (None, shown "—"), never a silent zero."""
+    where = {"campus": ids}
+    today = data.q(metric_ids, by=["campus"], start=now.date(), end=now.date(), where=where,
+                   as_of=now)
+    recent = data.q(metric_ids, by=["campus"], start=now.date() - dt.timedelta(days=FEED_DAYS),
+                    end=now.date(), where=where, as_of=now)
+    visible = campuses_in_scope()
+    out = {c: {} for c in ids}
+    for m in metric_ids:
+        fed = ({c for c, v in zip(recent["campus"], recent[m]) if to_float(v)}
+               if {"campus", m} <= set(recent.columns) else set())
+        got = ({c: to_float(v) for c, v in zip(today["campus"], today[m])}
+               if {"campus", m} <= set(today.columns) else {})
+        for c in ids:
+            out[c][m] = got.get(c) if c in got else (0.0 if c in visible and c in fed else None)
+    return out
+
+
+#: a ranking shows the leading departments, not all of them: a leader reads the top of it,
+#: and every row is DOM the screen rebuilds each minute (a wall of 60+ rows twice over froze
+#: the page for seconds on a modest box)
+RANK_TOP = 15
+
+
+def ranking(mid: str, span: str, campus, now, visible: int = 11,
+            top_n: int = RANK_TOP) -> html.Div:
+    """The `top_n` departments by `mid`, largest first: rows that scroll upward in a loop
+    (CSS) when there are more than fit, starting from the top each time the page shows."""
     if mid not in data.model().metrics:
         return html.Div("指标未定义", className="wb-placeholder")
     start = now.date() if span == "today" else now.date().replace(day=1)
@@ -420,18 +475,25 @@ def ranking(mid: str, span: str, campus, now, visible: int = 11) -> html.Div:
     if frame.empty or mid not in frame.columns:
         return html.Div("暂无数据", className="wb-placeholder")
     frame = frame.dropna(subset=[mid]).sort_values(mid, ascending=False, kind="stable")
-    frame = frame[frame[mid] > 0]
+    frame = frame[frame[mid] > 0].head(top_n)
     if frame.empty:
         return html.Div("暂无数据", className="wb-placeholder")
     names = dept_names()
     top = float(frame[mid].iloc[0]) or 1.0
     fmt = data.model().metrics[mid].format
+
+    def name(d):
+        text, tag = names.get(d, (d, ""))
+        return html.Span([html.Span(text, className="wb-rank-text")]
+                         + ([html.Span(tag, className="wb-rank-campus")] if tag else []),
+                         className="wb-rank-name")
+
     rows = [html.Div([html.Span(str(i + 1), className="wb-rank-no" + (" top3" if i < 3 else "")),
-                      html.Span(names.get(d, d), className="wb-rank-name"),
+                      name(d),
                       html.Span(html.Span(className="wb-rank-fill",
                                           style={"width": f"{100 * float(v) / top:.1f}%"}),
                                 className="wb-rank-bar"),
-                      num(v, fmt, "wb-rank-value")],
+                      num(v, fmt, "wb-rank-value", key=f"{mid}-{d}")],
                      className="wb-rank-row")
             for i, (d, v) in enumerate(zip(frame["department"], frame[mid]))]
     scroll = len(rows) > visible
@@ -519,8 +581,7 @@ def page_overview(campus, now) -> list:
 def page_network(campus, now) -> list:
     rows = campuses()
     ids = [c["id"] for c in rows]
-    today = data.q(known(["opd_ed_visits", "surgeries_all"]), by=["campus"],
-                   start=now.date(), end=now.date(), where={"campus": ids}, as_of=now)
+    by = today_by_campus(known(["opd_ed_visits", "surgeries_all"]), ids, now)
     census = data.q(known(["inpatient_census"]), by=["campus"], grain="day",
                     start=now.date() - dt.timedelta(days=3), end=now.date(),
                     where={"campus": ids}, as_of=now)
@@ -528,12 +589,9 @@ def page_network(campus, now) -> list:
     if "inpatient_census" in census.columns:
         for _, r in census.dropna(subset=["inpatient_census"]).sort_values("period").iterrows():
             last_census[r["campus"]] = r["inpatient_census"]
-    by = {r["campus"]: r for _, r in today.iterrows()} if "campus" in today.columns else {}
-    # a campus absent from a successful by-campus answer had none today: a true zero
-    zero = {"opd_ed_visits": 0.0, "surgeries_all": 0.0}
     cards = []
     for c in rows:
-        r = by.get(c["id"], zero)
+        r = by[c["id"]]
         cards.append(html.Div([
             html.Div([html.Span(short_name(c["name"]), className="wb-campus-name"),
                       html.Span(TYPE_LABEL.get(c["type"], c["type"]),
@@ -541,20 +599,19 @@ def page_network(campus, now) -> list:
                      className="wb-campus-head"),
             html.Div([
                 html.Div([html.Div("门急诊", className="wb-mini-label"),
-                          num(r.get("opd_ed_visits") if r is not None else None,
-                              cls="wb-mid")]),
+                          num(r.get("opd_ed_visits"), cls="wb-mid")]),
                 html.Div([html.Div("在院", className="wb-mini-label"),
                           num(last_census.get(c["id"]), cls="wb-mid")]),
                 html.Div([html.Div("手术", className="wb-mini-label"),
-                          num(r.get("surgeries_all") if r is not None else None,
-                              cls="wb-mid")]),
+                          num(r.get("surgeries_all"), cls="wb-mid")]),
             ], className="wb-campus-nums")],
             className="wb-campus-card" + (" is-dim" if campus and c["id"] != campus else ""),
             id=f"wallboard-campus-{c['id']}"))
     return [html.Div([
         section("院区与医联体 · 今日门急诊人次", graph("wallboard-g-network",
                 network_figure(campus, now, 1160, 660, font=24)), "network"),
-        section("各院区今日运行", html.Div(cards, className="wb-campus-list"), "campus-list",
+        section("各院区今日运行", html.Div(cards, className="wb-campus-list" + (
+                    " two-columns" if len(cards) > 4 else "")), "campus-list",
                 note="在院：最近零点"),
     ], className="wb-row wb-row-full")]
 

@@ -5,9 +5,10 @@
  * - tracks the callbacks' fetches: the last successful update, failures (network, server,
  *   revoked token) → a visible stale marker "连接中断 · 数据截至 HH:MM" while the last data
  *   stays on screen; requests time out after 45 s so a dropped network cannot hang them;
- * - animates numbers (span.wb-num[data-value]) from their old to their new value.
- * Nothing here keeps references to DOM nodes beyond an animation (WeakMap), so the heap of a
- * screen that runs for months stays flat. */
+ * - animates numbers (span.wb-num[data-value]) from the value they showed before a refresh
+ *   to the new one, whether the refresh rebuilt the panel or changed the number in place.
+ * Nothing here keeps references to DOM nodes beyond an animation (WeakMap), and the values
+ * shown are kept per stable key, so the heap of a screen that runs for months stays flat. */
 (function () {
   "use strict";
   var onWall = /^\/wallboard(\/|$)/.test(window.location.pathname);
@@ -163,15 +164,55 @@
     anims.set(el, rec);
   }
 
+  // Dash replaces a panel's nodes on every refresh, so a number's value on screen before the
+  // refresh is kept by a stable key: `data-key`, else the nearest element with an id and the
+  // number's place among that element's numbers. The map holds one value per number on
+  // screen (keys are stable), so it does not grow.
+  var shown = new Map();
+  window.__wallboard.animations = 0;  // counted for the browser tests
+
+  function keyOf(el) {
+    if (el.dataset.key) { return el.dataset.key; }
+    var host = el.parentElement && el.parentElement.closest("[id]");
+    if (!host) { return null; }
+    var nums = host.querySelectorAll(".wb-num");
+    for (var i = 0; i < nums.length; i++) {
+      if (nums[i] === el) { return host.id + "#" + i; }
+    }
+    return null;
+  }
+
+  function update(el, from) {
+    var to = parseFloat(el.getAttribute("data-value"));
+    var key = keyOf(el);
+    if (key !== null) {
+      if (from === undefined) { from = shown.get(key); }
+      if (isFinite(to)) { shown.set(key, to); } else { shown.delete(key); }
+    }
+    if (isFinite(to) && isFinite(from) && from !== to) {
+      window.__wallboard.animations++;
+      animate(el, from, to);
+    }
+  }
+
   var observer = new MutationObserver(function (records) {
     for (var i = 0; i < records.length; i++) {
-      var r = records[i], el = r.target;
-      if (!el.classList || !el.classList.contains("wb-num")) { continue; }
-      var to = parseFloat(el.getAttribute("data-value"));
-      var from = parseFloat(r.oldValue);
-      if (isFinite(to) && isFinite(from) && from !== to) { animate(el, from, to); }
+      var r = records[i];
+      if (r.type === "attributes") {  // a number updated in place
+        if (r.target.classList && r.target.classList.contains("wb-num")) {
+          update(r.target, parseFloat(r.oldValue));
+        }
+        continue;
+      }
+      for (var j = 0; j < r.addedNodes.length; j++) {  // a panel rebuilt
+        var node = r.addedNodes[j];
+        if (node.nodeType !== 1) { continue; }
+        if (node.classList.contains("wb-num")) { update(node); }
+        var inner = node.querySelectorAll(".wb-num[data-value]");
+        for (var k = 0; k < inner.length; k++) { update(inner[k]); }
+      }
     }
   });
-  observer.observe(html, {subtree: true, attributes: true, attributeOldValue: true,
-                          attributeFilter: ["data-value"]});
+  observer.observe(html, {subtree: true, childList: true, attributes: true,
+                          attributeOldValue: true, attributeFilter: ["data-value"]});
 })();

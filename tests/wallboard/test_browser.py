@@ -129,6 +129,11 @@ def _visits_csv(golden, path, n: int) -> None:
 def test_inbox_file_reaches_the_screen(browser, server):
     page = open_board(browser, server, "/wallboard/fast", "refresh=1")
     before = float(page.get_attribute(LIVE_NUM, "data-value") or 0)
+    # every frame's text of today's visits, to see it count up (the refresh rebuilds the tile)
+    page.evaluate("""sel => { window.__seen = []; const tick = () => {
+        const el = document.querySelector(sel); if (el) window.__seen.push(el.textContent);
+        if (window.__seen.length < 50000) requestAnimationFrame(tick); };
+        requestAnimationFrame(tick); }""", LIVE_NUM)
     inbox = server.home / "inbox"
     inbox.mkdir(exist_ok=True)
     _visits_csv(server.golden, inbox / "fact_visit.csv", 7)
@@ -141,6 +146,11 @@ def test_inbox_file_reaches_the_screen(browser, server):
     assert page.evaluate("window.__noReload") == 1              # no reload happened
     time.sleep(1.5)                                             # the count-up animation ends
     assert page.inner_text(LIVE_NUM).replace(",", "") == str(int(before + 7))
+    # the number counted up through values between the old and the new one
+    seen = {int(t.replace(",", "")) for t in page.evaluate("window.__seen")
+            if t.replace(",", "").isdigit()}
+    assert seen & set(range(int(before) + 1, int(before) + 7)), sorted(seen)[-12:]
+    assert page.evaluate("window.__wallboard.animations") > 0
     page.close()
 
 

@@ -91,6 +91,59 @@ def test_rankings_scroll_when_long(lay):
     assert "scrolling" in long.children.className
     rows = int(getattr(long, "data-rows"))
     assert len(long.children.children) == 2 * rows + 1       # the list twice: a seamless loop
+    # the leading departments only: a long wall of rows is DOM rebuilt every minute
+    capped = layouts.ranking("discharges", "month", None, now, visible=2, top_n=3)
+    assert int(getattr(capped, "data-rows")) == 3 < rows
+    values = [float(getattr(n, "data-value")) for n in nums(capped)][:3]
+    assert values == sorted(values, reverse=True)
+    assert rows <= layouts.RANK_TOP
+    # a name shared by several campuses carries its campus apart from the (cut) name
+    tags = [n.children for n in walk(long) if getattr(n, "className", "") == "wb-rank-campus"]
+    shared = {name for name, tag in layouts.dept_names().values() if tag}
+    assert not shared or tags
+
+
+def test_trend_compares_with_last_year(lay):
+    """The trends' 去年同期 line is the same periods a year before (`:yoy`), not the current
+    line drawn twice."""
+    from metrics.service import query
+
+    layouts, data = lay
+    now = data.now()
+    fig = layouts.trend_panel_figure("discharges", "day", None, now, 890, 286)
+    lines = {t.name: [v for v in t.y] for t in fig.data if t.name}
+    cur = next(v for k, v in lines.items() if "去年同期" not in k)
+    last = next(v for k, v in lines.items() if "去年同期" in k)
+    assert cur != last
+    start = now.date() - __import__("datetime").timedelta(days=30)
+    ref = query(["discharges:yoy"], grain="day", start=start,
+                end=now.date() - __import__("datetime").timedelta(days=1),
+                where={"campus": layouts.hospital_campuses()}, as_of=now,
+                wh=data.warehouse(), model=data.model())
+    assert last == pytest.approx([None if v != v else v for v in ref["discharges:yoy"]],
+                                 nan_ok=True)
+
+
+def test_a_site_without_a_feed_shows_a_dash_not_zero(lay, monkeypatch):
+    """A campus that delivered no operations in the last four weeks (an alliance member
+    without a surgery feed) shows "—" for today's operations; a fed campus with none today
+    shows 0."""
+    layouts, data = lay
+    import datetime as dt
+
+    now = data.now()
+    ids = [c["id"] for c in layouts.campuses()]
+    got = layouts.today_by_campus(["surgeries_all"], ids, now)
+    from metrics.service import query
+
+    recent = query(["surgeries_all"], by=["campus"], start=now.date() - dt.timedelta(days=28),
+                   end=now.date(), where={"campus": ids}, as_of=now, wh=data.warehouse(),
+                   model=data.model())
+    fed = {c for c, v in zip(recent["campus"], recent["surgeries_all"]) if v}
+    assert set(ids) - fed, "the demo has sites without operations"
+    for c in ids:
+        v = got[c]["surgeries_all"]
+        assert (v is None) == (c not in fed), (c, v)
 
 
 def test_targets_attainment_equals_the_query_and_no_target_says_so(lay, monkeypatch):
@@ -141,9 +194,17 @@ def test_campus_kiosk_scope(lay):
     try:
         rank = layouts.ranking("discharges", "month", "C02", data.now(), visible=50)
         names = [n.children for n in walk(rank)
-                 if getattr(n, "className", "") == "wb-rank-name"]
-        c02 = {layouts.dept_names()[d] for d in depts}
+                 if getattr(n, "className", "") == "wb-rank-text"]
+        c02 = {layouts.dept_names()[d][0] for d in depts}
         assert names and set(names) <= c02
+        # the other campuses are outside this screen's scope: unknown ("—"), never 0
+        nets = {c: v for c, v in layouts.today_by_campus(
+            ["opd_ed_visits"], [c["id"] for c in layouts.campuses()], data.now()).items()}
+        assert nets["C02"]["opd_ed_visits"] and all(
+            v["opd_ed_visits"] is None for c, v in nets.items() if c != "C02")
+        cards = html_root(layouts.page_network("C02", data.now()))
+        other = find(cards, "wallboard-campus-C01")
+        assert [getattr(n, "data-value") for n in nums(other)] == ["", "", ""]
     finally:
         set_current(User("director", "leader"))
 
