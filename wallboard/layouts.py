@@ -437,9 +437,9 @@ FEED_DAYS = 28
 
 
 def today_by_campus(metric_ids: list[str], ids: list[str], now: dt.datetime) -> dict:
-    """{campus: {metric: today's value}} for `ids`: a campus absent from the answer had none
-    today (0) only if the screen may see it and it delivered the metric in the last
-    FEED_DAYS days; otherwise the value is unknown (None, shown "—"), never a silent zero."""
+    """{campus: {metric: today's value}} for `ids`: known only for a campus the screen may see
+    that delivered the metric in the last FEED_DAYS days (none today is then a true 0);
+    otherwise unknown (None, shown "—"), never a silent zero."""
     where = {"campus": ids}
     today = data.q(metric_ids, by=["campus"], start=now.date(), end=now.date(), where=where,
                    as_of=now)
@@ -452,8 +452,8 @@ def today_by_campus(metric_ids: list[str], ids: list[str], now: dt.datetime) -> 
                if {"campus", m} <= set(recent.columns) else set())
         got = ({c: to_float(v) for c, v in zip(today["campus"], today[m])}
                if {"campus", m} <= set(today.columns) else {})
-        for c in ids:
-            out[c][m] = got.get(c) if c in got else (0.0 if c in visible and c in fed else None)
+        for c in ids:  # (an answer of several metrics fills a campus's missing one with 0)
+            out[c][m] = (got.get(c) or 0.0) if c in visible and c in fed else None
     return out
 
 
@@ -642,11 +642,19 @@ def canvas(config: dict) -> html.Div:
     `refresh` seconds and the scope label)."""
     from dash import dcc
 
+    import json
+
     pages = config["pages"]
-    return html.Div(id="wallboard-root", className="wallboard-root", children=[
+    rotation = json.dumps({"pages": [{k: p[k] for k in ("page", "seconds", "title")}
+                                     for p in pages],
+                           "refresh": config["refresh"], "tz": config.get("tz")},
+                          ensure_ascii=False)
+    # the pages rotate in the asset JS (a timer switching classes), not through a callback:
+    # every Dash callback costs the renderer a pass over all of the screen's components
+    return html.Div(id="wallboard-root", className="wallboard-root",
+                    **{"data-rotation": rotation}, children=[
         dcc.Store(id="wallboard-config", data=config),
         dcc.Interval(id="wallboard-tick", interval=int(config["refresh"]) * 1000),
-        dcc.Interval(id="wallboard-rotate", interval=1000),
         html.Div(id="wallboard-canvas", className="wallboard-canvas", children=[
             html.Header(className="wb-header", children=[
                 html.Div([html.Div(config["title"], className="wb-title"),
@@ -654,8 +662,7 @@ def canvas(config: dict) -> html.Div:
                                    className="wb-scope")], className="wb-header-left"),
                 html.Div([html.Div(pages[0]["title"], id="wallboard-pagetitle",
                                    className="wb-pagetitle"),
-                          html.Div([html.Span(className="wb-dot active" if i == 0 else "wb-dot",
-                                              id={"type": "wallboard-dot", "index": i})
+                          html.Div([html.Span(className="wb-dot active" if i == 0 else "wb-dot")
                                     for i in range(len(pages))], className="wb-dots")],
                          className="wb-header-mid"),
                 html.Div([html.Div(id="wallboard-clock", className="wb-clock"),
@@ -670,8 +677,7 @@ def canvas(config: dict) -> html.Div:
                      children=[html.Div(className="wb-tile wb-tile-loading")
                                for _ in range(6)]),
             html.Div(className="wb-pages", children=[
-                html.Div(id={"type": "wallboard-page", "index": i},
-                         className="wb-page active" if i == 0 else "wb-page",
+                html.Div(className="wb-page active" if i == 0 else "wb-page",
                          **{"data-page": p["page"]},
                          children=html.Div(
                              id={"type": "wallboard-body", "index": i},

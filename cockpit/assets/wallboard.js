@@ -1,7 +1,9 @@
 /* Wallboard (运营大屏), loaded on every page but active only on /wallboard paths:
  * - marks <html> `wallboard-mode` before the first paint (wallboard.css hides the shell);
  * - scales the 1920×1080 design canvas to the window (letterboxed): --wb-scale;
- * - rotates the playlist's pages (clientside callback `wallboard.rotate`, no reload);
+ * - rotates the playlist's pages on a 1-second timer (the root's data-rotation: pages,
+ *   seconds, titles) by switching classes, no reload and no Dash callback (each callback
+ *   makes the renderer walk every component on the screen);
  * - tracks the callbacks' fetches: the last successful update, failures (network, server,
  *   revoked token) → a visible stale marker "连接中断 · 数据截至 HH:MM" while the last data
  *   stays on screen; requests time out after 45 s so a dropped network cannot hang them;
@@ -17,29 +19,6 @@
   var state = {ok: null, lastOk: 0, reason: "", refreshMs: 60000, tz: "Asia/Shanghai",
                fails: 0, oks: 0};
 
-  window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.wallboard = {
-    rotate: function (n, cfg) {
-      var nu = window.dash_clientside.no_update;
-      if (!cfg || !cfg.pages || !cfg.pages.length) { return [nu, nu, nu]; }
-      state.refreshMs = (cfg.refresh || 60) * 1000;
-      state.tz = cfg.tz || state.tz;
-      var pages = cfg.pages, total = 0, i;
-      for (i = 0; i < pages.length; i++) { total += pages[i].seconds; }
-      var t = ((Date.now() - t0) / 1000) % total, idx = 0, acc = 0;
-      for (i = 0; i < pages.length; i++) {
-        acc += pages[i].seconds;
-        if (t < acc) { idx = i; break; }
-      }
-      if (idx === lastIdx) { return [nu, nu, nu]; }
-      lastIdx = idx;
-      document.documentElement.setAttribute("data-wb-page", pages[idx].page);
-      document.documentElement.setAttribute("data-wb-index", String(idx));
-      return [pages.map(function (p, j) { return j === idx ? "wb-page active" : "wb-page"; }),
-              pages.map(function (p, j) { return j === idx ? "wb-dot active" : "wb-dot"; }),
-              pages[idx].title];
-    }
-  };
   if (!onWall) { return; }
 
   var html = document.documentElement;
@@ -120,8 +99,39 @@
     html.setAttribute("data-wb-connected", down ? "false" : "true");
   }
 
+  // -- rotation ----------------------------------------------------------------------------
+  var rotation = null;
+  function rotate() {
+    var root = document.getElementById("wallboard-root");
+    if (!root) { return; }
+    if (!rotation) {
+      try { rotation = JSON.parse(root.getAttribute("data-rotation") || "null"); }
+      catch (e) { rotation = null; }
+      if (!rotation || !rotation.pages || !rotation.pages.length) { return; }
+      state.refreshMs = (rotation.refresh || 60) * 1000;
+      state.tz = rotation.tz || state.tz;
+    }
+    var pages = rotation.pages, total = 0, i;
+    for (i = 0; i < pages.length; i++) { total += pages[i].seconds; }
+    var t = ((Date.now() - t0) / 1000) % total, idx = 0, acc = 0;
+    for (i = 0; i < pages.length; i++) {
+      acc += pages[i].seconds;
+      if (t < acc) { idx = i; break; }
+    }
+    var els = root.querySelectorAll(".wb-pages > .wb-page");
+    if (idx === lastIdx && els.length && els[idx].classList.contains("active")) { return; }
+    lastIdx = idx;
+    var dots = root.querySelectorAll(".wb-dots > .wb-dot");
+    for (i = 0; i < els.length; i++) { els[i].classList.toggle("active", i === idx); }
+    for (i = 0; i < dots.length; i++) { dots[i].classList.toggle("active", i === idx); }
+    setText("wallboard-pagetitle", pages[idx].title);
+    html.setAttribute("data-wb-page", pages[idx].page);
+    html.setAttribute("data-wb-index", String(idx));
+  }
+
   setInterval(function () {
     setText("wallboard-clock", clockText());
+    rotate();
     paint();
   }, 1000);
 

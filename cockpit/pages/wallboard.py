@@ -7,9 +7,13 @@ marks the document `wallboard-mode` on /wallboard paths before the first paint, 
 URL parameters: `token=` (kiosk token, see `wallboard.tokens`), `refresh=` (data refresh in
 seconds; below 60 only for requests from this machine: tests and benchmarks).
 
-Callbacks: the live strip and the pages' bodies refresh on `wallboard-tick` (every minute);
-the visible page is switched client-side on `wallboard-rotate` (1 s) from the playlist's
-durations, without reloading. A failing panel keeps its last content (no_update).
+Callbacks: the live strip and the pages' bodies refresh on `wallboard-tick` (every minute).
+The visible page is switched by the asset JS on a 1-second timer from the playlist's
+durations (the root's `data-rotation`), without reloading and without a callback: each Dash
+callback costs the renderer a pass over every component on the screen, which at one a second
+kept a modest box busy. For the same reason the callbacks send every block without a graph
+as HTML in one component (`wallboard.rawhtml.compact`): a screen is a few dozen components
+instead of a thousand. A failing panel keeps its last content (no_update).
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import threading
 from collections import OrderedDict
 
 import dash
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback
+from dash import ALL, Input, Output, State, callback
 from dash import ctx, html, no_update
 
 from cockpit import data
@@ -113,13 +117,14 @@ def page_campus(config: dict, index: int | None = None) -> str | None:
 def render_live(_n, config):
     from cockpit.freshness import for_metrics
     from wallboard import layouts
+    from wallboard.rawhtml import compact
 
     if not config:
         return no_update, no_update, no_update
     now = data.now()
     try:
         campus = page_campus(config)
-        tiles = memo(("live", campus, now), lambda: layouts.live_strip(campus, now))
+        tiles = memo(("live", campus, now), lambda: compact(layouts.live_strip(campus, now)))
     except Exception:  # keep the last numbers on screen; the log says why
         log.exception("wallboard live strip failed")
         return no_update, no_update, no_update
@@ -139,6 +144,7 @@ def render_live(_n, config):
           Input("wallboard-tick", "n_intervals"), State("wallboard-config", "data"))
 def render_pages(_n, config):
     from wallboard import layouts
+    from wallboard.rawhtml import compact
 
     outs = ctx.outputs_list or []
     if not config:
@@ -151,16 +157,10 @@ def render_pages(_n, config):
             page = config["pages"][i]["page"]
             campus = page_campus(config, i)
             result.append(memo((page, campus, now),
-                               lambda: layouts.PAGE_BUILDERS[page](campus, now)))
+                               lambda: compact(layouts.PAGE_BUILDERS[page](campus, now))))
         except Exception:  # keep that page's last content
             log.exception("wallboard page %s failed", i)
             result.append(no_update)
     return result
 
 
-clientside_callback(
-    ClientsideFunction(namespace="wallboard", function_name="rotate"),
-    Output({"type": "wallboard-page", "index": ALL}, "className"),
-    Output({"type": "wallboard-dot", "index": ALL}, "className"),
-    Output("wallboard-pagetitle", "children"),
-    Input("wallboard-rotate", "n_intervals"), State("wallboard-config", "data"))
