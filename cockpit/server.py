@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -269,14 +270,141 @@ def _routes(server, wh, token: str) -> None:
         return jsonify({"queued": [str(p) for p in hand_over(files)]})
 
 
+#: seconds a stopping server gives requests in flight (and a running job) before it closes
+#: every connection and exits: a screen's keep-alive connection must not hold a restart
+STOP_GRACE = 5.0
+
+
+def ready(app) -> None:
+    """Do before the first connection what Dash defers to its first request.
+
+    Dash's `before_request` hooks (`_setup_server`, the pages router) mark themselves done
+    first and then move the `dash.callback` callbacks into the app's callback map and add the
+    router's: requests that arrive together after a (re)start (a wallboard reconnecting) would
+    find the map half-filled and answer 500 "Callback function not found". Running the hooks
+    once here, through Flask's own request preprocessing (the same code a real first request
+    runs: Dash's hooks, then the cockpit's `who` on a public path), leaves nothing to race."""
+    server = app.server
+    with server.test_request_context("/_dash-dependencies"):
+        refused = server.preprocess_request()
+    if refused is not None:  # a hook answered instead of passing through: not set up
+        raise RuntimeError(f"warming the Dash app was refused: {refused!r}")
+
+
+def _socket_map(srv) -> dict:
+    """The waitress server's socket map (one listener: `_map`; several: `map`)."""
+    m = getattr(srv, "map", None)
+    return m if isinstance(m, dict) else getattr(srv, "_map", {})
+
+
+def _close_idle(sock_map: dict) -> int:
+    """(In the serving loop's thread.) Mark every connection with no request in progress to
+    close once what it was sent is flushed; how many connections are still open."""
+    from waitress.channel import HTTPChannel
+
+    channels = [c for c in list(sock_map.values()) if isinstance(c, HTTPChannel)]
+    for c in channels:
+        if not c.requests:  # idle keep-alive, or a request not fully received: no more reads
+            c.close_when_flushed = True
+    return len(channels)
+
+
+def _accept_waiting(listener, most: int = 1000) -> None:
+    """(In the serving loop's thread.) Accept every connection waiting on `listener`."""
+    import select
+
+    for _ in range(most):
+        if not select.select([listener.socket], [], [], 0)[0]:
+            return
+        listener.handle_accept()
+
+
+def _stop_serving(srv, grace: float) -> None:
+    """Stop waitress gracefully, from another thread than its loop: stop accepting, let the
+    requests that had arrived finish for up to `grace` seconds, close every connection (keep-alive
+    ones too, which would otherwise keep `run()` looping until they time out) and empty the
+    socket map, so that `srv.run()` returns. The work on the loop's objects runs in the loop's
+    own thread (waitress's trigger thunks)."""
+    from waitress import wasyncore
+    from waitress.server import BaseWSGIServer
+
+    sock_map = _socket_map(srv)
+    listeners = [d for d in list(sock_map.values()) if isinstance(d, BaseWSGIServer)]
+    if not listeners:
+        return
+    wake = listeners[0].trigger.pull_trigger  # (thunks run in the loop thread)
+
+    def in_loop(fn, timeout: float = 2.0):
+        done, box = threading.Event(), []
+
+        def thunk():
+            try:
+                box.append(fn())
+            finally:
+                done.set()
+
+        wake(thunk)
+        done.wait(timeout)
+        return box[0] if box else None
+
+    deadline = time.monotonic() + grace
+    try:
+        # stop accepting: take the connections already waiting in the backlog (clients that
+        # connected before the stop; closing the socket would reset them), then close the
+        # listening sockets only (their triggers stay in the map)
+        in_loop(lambda: [_accept_waiting(d) or wasyncore.dispatcher.close(d)
+                         for d in listeners])
+        # two more turns of the loop: what clients sent before the stop has been read, so a
+        # request that had arrived is served (within the grace), not dropped as "idle"
+        in_loop(lambda: None)
+        in_loop(lambda: None)
+        while True:
+            left = in_loop(lambda: _close_idle(sock_map))
+            if left == 0 or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        if left:
+            log.warning("closing %d connection(s) with a request still running", left)
+        srv.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+    except Exception:  # noqa: BLE001 - whatever happened, the loop must end
+        log.exception("graceful stop failed; closing every connection")
+    finally:
+        def close_all():
+            try:
+                wasyncore.close_all(sock_map, ignore_all=True)
+            finally:
+                sock_map.clear()  # an empty map ends waitress's loop: `run()` returns
+
+        wake(close_all)
+
+
+def _wait_for_jobs(jobs, deadline: float) -> bool:
+    """Stop the scheduler and wait (until `deadline`) for a job that is running; the jobs'
+    locks stay held, so nothing the executor still had queued starts. False if a job still
+    runs (its thread would keep the process alive)."""
+    try:
+        jobs.shutdown()
+    except Exception as e:  # noqa: BLE001 - already stopped (by the signal)
+        log.debug("scheduler shutdown: %s", e)
+    idle = True
+    for name, lock in jobs.locks.items():
+        if not lock.acquire(timeout=max(0.1, deadline - time.monotonic())):
+            log.warning("job %s is still running; exiting without waiting for it", name)
+            idle = False
+    return idle
+
+
 def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8050,
           demo: bool = False, debug: bool = False) -> None:
-    """Run the cockpit until interrupted."""
+    """Run the cockpit until SIGTERM or SIGINT; then stop within about `STOP_GRACE` seconds:
+    stop accepting, let requests in flight finish, close every connection, stop the jobs,
+    close the warehouse (the DuckDB file is free for the next process) and return."""
     from waitress import create_server
 
     from .gcpolicy import settled
 
     app, jobs, token = build(db, demo=demo)
+    ready(app)  # before the jobs (the ingest's warm-up reads the callback map) and clients
     settled()  # what start-up built lives as long as the server
     jobs.start()
     info = {"pid": os.getpid(), "host": host, "port": port, "token": token,
@@ -285,16 +413,49 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8050,
     fd = os.open(server_file(), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(info, out)
+    stop_by = [time.monotonic() + 3600 * 24 * 365]
+    jobs_idle = True
     try:
         if debug:
             app.run(host=host, port=port, debug=True, use_reloader=False)
             return
         srv = create_server(app.server, host=host, port=port, threads=8)
-        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.close).start())
-        srv.run()
+        stopping = threading.Event()
+
+        def stop(signum):
+            log.info("%s: stopping (grace %.0fs)", signal.Signals(signum).name, STOP_GRACE)
+            try:
+                jobs.shutdown()  # no job starts during the grace
+            except Exception as e:  # noqa: BLE001
+                log.debug("scheduler shutdown: %s", e)
+            _stop_serving(srv, STOP_GRACE)
+
+        def on_signal(signum, _frame):
+            # (a signal handler: only start the stop; it runs in its own thread)
+            if stopping.is_set():
+                return
+            stopping.set()
+            stop_by[0] = time.monotonic() + STOP_GRACE
+            threading.Thread(target=stop, args=(signum,), name="cockpit-stop",
+                             daemon=True).start()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        srv.run()  # returns once a signal's stop has closed every connection
     except KeyboardInterrupt:
         pass
     finally:
-        jobs.shutdown()
+        stop_by[0] = min(stop_by[0], time.monotonic() + STOP_GRACE)
+        jobs_idle = _wait_for_jobs(jobs, stop_by[0])
+        if jobs_idle:
+            try:
+                data.warehouse().close()  # checkpoints, and frees the file for the next one
+            except Exception as e:  # noqa: BLE001
+                log.warning("closing the warehouse failed: %s", e)
         if server_file().exists():
             server_file().unlink()
+    if not jobs_idle:  # a job's (non-daemon) thread would hold the exit until it finishes
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(0)
