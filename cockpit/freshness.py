@@ -37,7 +37,17 @@ class Freshness:
 
 def newest_rows() -> dict[str, dt.datetime | None]:
     """Newest row time per fact table (the first of its partition columns), per version."""
-    memo = data._state.setdefault("newest", {})
+    return _row_bounds("newest", exp.Max)
+
+
+def oldest_rows() -> dict[str, dt.datetime | None]:
+    """Oldest row time per fact table: where its history starts (before it, a value of a
+    past period is unknown, not zero)."""
+    return _row_bounds("oldest", exp.Min)
+
+
+def _row_bounds(name: str, agg) -> dict[str, dt.datetime | None]:
+    memo = data._state.setdefault(name, {})
     version = data.data_version()
     if version not in memo:
         from metrics.dialects import render
@@ -48,13 +58,26 @@ def newest_rows() -> dict[str, dt.datetime | None]:
             if t.kind != "fact" or not _exists(t.name):
                 continue
             col = t.partition_by[0]
-            v = wh.scalar(render(exp.select(exp.Max(this=exp.column(col))).from_(t.name),
+            v = wh.scalar(render(exp.select(agg(this=exp.column(col))).from_(t.name),
                                  wh.dialect))
             out[t.name] = (dt.datetime.combine(v, dt.time(23, 59)) if isinstance(v, dt.date)
                            and not isinstance(v, dt.datetime) else v)
         memo.clear()
         memo[version] = out
     return memo[version]
+
+
+def tables_of(metric_ids) -> set[str]:
+    """The fact tables behind some metrics."""
+    from metrics.plan import measures_of
+
+    model = data.model()
+    tables = set()
+    for mid in metric_ids:
+        for m in measures_of(model, mid.split(":")[0]):
+            fact = model.measures[m][0]
+            tables |= {fact.table} | {j.table for j in fact.joins}
+    return {t for t in tables if t in TABLES and TABLES[t].kind == "fact"}
 
 
 def _exists(table: str) -> bool:
@@ -84,13 +107,9 @@ def for_metrics(metric_ids, now: dt.datetime | None = None) -> Freshness:
     from metrics.plan import measures_of
 
     model = data.model()
-    tables, facts = set(), set()
-    for mid in metric_ids:
-        for name in measures_of(model, mid.split(":")[0]):
-            fact = model.measures[name][0]
-            facts.add(fact.name)
-            tables |= {fact.table} | {j.table for j in fact.joins}
-    tables = {t for t in tables if t in TABLES and TABLES[t].kind == "fact"}
+    facts = {model.measures[name][0].name for mid in metric_ids
+             for name in measures_of(model, mid.split(":")[0])}
+    tables = tables_of(metric_ids)
     now = now or data.now()
     newest_by = newest_rows()
     lim = limits()

@@ -376,16 +376,28 @@ def trend_panel_figure(mid, grain, campus, now, width, height) -> go.Figure:
     m = data.model().metrics.get(mid)
     if m is None:
         return sized(go.Figure(layout=theme_layout(THEME)), width, height)
+    from cockpit.freshness import oldest_rows, tables_of
+
+    # complete periods only: the last 30 days to yesterday, the last 12 whole months (a
+    # month so far would read as a dip)
     if grain == "month":
-        start = (now.date().replace(day=1) - dt.timedelta(days=335)).replace(day=1)
+        end = now.date().replace(day=1) - dt.timedelta(days=1)
+        start = (end.replace(day=1) - dt.timedelta(days=334)).replace(day=1)
     else:
+        end = now.date() - dt.timedelta(days=1)
         start = now.date() - dt.timedelta(days=30)
-    end = now.date() - dt.timedelta(days=1) if grain == "day" else now.date()
     frame = data.q([mid, f"{mid}:yoy"], grain=grain, start=start, end=end,
                    where=where_for(campus), as_of=now)
     yoy = f"{mid}:yoy"  # the same periods a year before (compare=frame would redraw `mid`)
-    compare = frame[["period", yoy]] if yoy in frame.columns and "period" in frame.columns \
-        else None
+    compare = None
+    if yoy in frame.columns and "period" in frame.columns:
+        # a year before the warehouse's history starts the value is unknown, not 0
+        starts = [oldest_rows().get(t) for t in tables_of([mid])]
+        first = max((d for d in starts if d is not None), default=None)
+        compare = frame[["period", yoy]].copy()
+        if first is not None:
+            before = [_year_before(p) < first.date() for p in compare["period"]]
+            compare.loc[before, yoy] = None
     fig = trend_figure(frame, mid, {mid: m.zh.split("（")[0]}, m.format, grain, compare=compare,
                        lang="zh", theme=THEME, compare_label="去年同期", markers=False)
     fig = sized(fig, width, height)
@@ -393,6 +405,14 @@ def trend_panel_figure(mid, grain, campus, now, width, height) -> go.Figure:
                       margin={"l": 12, "r": 24, "t": 40, "b": 12})
     fig.update_traces(line={"width": 4}, selector={"mode": "lines"})
     return fig
+
+
+def _year_before(period) -> dt.date:
+    d = period.date() if hasattr(period, "date") else period
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
 
 
 # -- rankings (轮播) ------------------------------------------------------------------------
