@@ -11,13 +11,10 @@ read as they are; the others are cast to text and checked like CSV text. Bad row
 described from the all-text reading (`StagedFile.text`), so reasons quote the delivered text.
 
 `open_source` checks the header and returns a StagedFile whose `relation` is a SQL FROM item
-yielding the contract's columns (and `_deleted` when delivered) and, for Parquet, `_line`;
-validate.parse then reads it exactly once. Lines: the header is line 1 of a CSV (quoted
-fields spanning several lines shift the numbering of the rows after them); row 1 is the
-first row of a Parquet file. A CSV relation carries no `_line`: a row's line is its place in
-the file, which the parse step takes from the position its rows keep in their TEMP table
-(DuckDB keeps insertion order through a scan) — numbering the rows while reading them is a
-window over the whole file, single-threaded, that doubled the parse (REPORT_load.md).
+yielding `_line` plus the contract's columns (and `_deleted` when delivered); validate.parse
+then reads it exactly once. Lines: the header is line 1 of a CSV (quoted fields spanning
+several lines shift the numbering of the rows after them); row 1 is the first row of a
+Parquet file.
 
 >>> table_for_file(Path("inbox/fact_visit.20240105.csv"))
 'fact_visit'
@@ -50,10 +47,9 @@ class UnreadableFile(ContractError):
 @dataclass
 class StagedFile:
     """A delivered file opened for reading: `relation` is a SQL FROM item (with `?`
-    placeholders bound by `params`) yielding the contract's columns as VARCHAR, `_deleted`
-    when delivered, and `_line` unless `numbered` is false (CSV: the parse step numbers the
-    rows by position); replayed rows also carry `_file`. `typed` names the TEMP table the
-    parse step (validate.parse) wrote, `rows` its row count."""
+    placeholders bound by `params`) yielding `_line`, the contract's columns as VARCHAR, and
+    `_deleted` when delivered; replayed rows also carry `_file`. `typed` names the TEMP table
+    the parse step (validate.parse) wrote, `rows` its row count."""
 
     table: str
     path: Path
@@ -74,15 +70,11 @@ class StagedFile:
     #: the same rows with every column as text (VARCHAR), when `relation` is typed: bad rows
     #: are described, and kept for replay, from it, exactly as delivered
     text_relation: str | None = None
-    #: whether `relation` yields `_line` (false: lines are the rows' positions, header line 1)
-    numbered: bool = True
 
     @property
     def text(self) -> str:
-        """A FROM item of the rows as text with their `_line` (same placeholders as
-        `relation`); numbering a whole CSV this way is slow, so it is read for bad rows only."""
-        rel = self.text_relation or self.relation
-        return rel if self.numbered else f"(SELECT row_number() OVER () + 1 AS _line, * FROM {rel})"
+        """A FROM item of the rows as text (same placeholders as `relation`)."""
+        return self.text_relation or self.relation
 
     def use_text(self) -> None:
         """Drop the typed reading (it failed): read every column as text from now on."""
@@ -248,7 +240,8 @@ def _csv_relation(cur, path: Path, src_path: Path, table: Table):
     src = f"read_csv(?, {_CSV_OPTS})"
     header = [r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {src}", [str(src_path)]).fetchall()]
     mapping, has_deleted, ignored = _map_columns(path, table, header)
-    rel = f"(SELECT {_select_list(table, mapping, cast=False)} FROM {src})"
+    rel = (f"(SELECT row_number() OVER () + 1 AS _line, {_select_list(table, mapping, cast=False)} "
+           f"FROM {src})")
     # typed first: the same reader with the contract's date, time and number columns typed
     by_src = {v: k for k, v in mapping.items()}
     types, cols = {}, []
@@ -262,7 +255,8 @@ def _csv_relation(cur, path: Path, src_path: Path, table: Table):
     typed_rel = None
     if types and len(set(header)) == len(header):
         typed_src = f"read_csv(?, {_CSV_TYPED_OPTS}, columns={{{', '.join(cols)}}})"
-        typed_rel = f"(SELECT {_select_list(table, mapping, cast=False)} FROM {typed_src})"
+        typed_rel = (f"(SELECT row_number() OVER () + 1 AS _line, "
+                     f"{_select_list(table, mapping, cast=False)} FROM {typed_src})")
     if typed_rel is None:
         return rel, None, {}, [str(src_path)], has_deleted, ignored
     return typed_rel, rel, types, [str(src_path)], has_deleted, ignored
@@ -357,8 +351,7 @@ def open_source(cur, path: Path, table: str | None = None, encoding: str | None 
     # `rel` yields the `types` columns typed (the rest as text); `text_rel` all as text
     return StagedFile(tname, path, fmt, used_encoding, rel, params, st.st_size,
                       datetime.fromtimestamp(st.st_mtime), has_deleted, ignored, tmpdir=tmpdir,
-                      types=types, text_relation=text_rel if types else None,
-                      numbered=fmt != "csv")
+                      types=types, text_relation=text_rel if types else None)
 
 
 def error_text(e: Exception) -> str:

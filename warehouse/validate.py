@@ -129,12 +129,10 @@ def _checks(table: Table, col: Column, src: str | None = None) -> list[tuple[str
     return out
 
 
-def _inner_select(table: Table, staged: StagedFile, text: bool = False,
-                  src: str | None = None) -> str:
+def _inner_select(table: Table, staged: StagedFile, text: bool = False) -> str:
     """SELECT of _line, _file, v_*, t_*, _del, _del_bad, _del_raw, _part_date over the file's
     relation `s` (placeholders: staged.params, then the file label unless rows carry `_file`);
-    over its all-text reading when `text`; over `src` (the relation numbered, see _numbered;
-    placeholders: the file label only) when given."""
+    over its all-text reading when `text`."""
     types = {} if text else staged.types
     parts = ["s._line AS _line"]
     parts.append("s._file AS _file" if staged.explicit_lines else "CAST(? AS VARCHAR) AS _file")
@@ -152,8 +150,7 @@ def _inner_select(table: Table, staged: StagedFile, text: bool = False,
         parts.append("false AS _del")
         parts.append("false AS _del_bad")
         parts.append("CAST(NULL AS VARCHAR) AS _del_raw")
-    rel = src or (staged.text if text else staged.relation)
-    inner = "SELECT " + ", ".join(parts) + f" FROM {rel} s"
+    inner = "SELECT " + ", ".join(parts) + f" FROM {staged.text if text else staged.relation} s"
     if table.partition_by:
         part = "coalesce(" + ", ".join(f"CAST({q('t_' + c)} AS DATE)" for c in table.partition_by) + ")"
         return f"SELECT *, {part} AS {PART_DATE} FROM ({inner})"
@@ -196,46 +193,25 @@ def parse(cur, staged: StagedFile) -> str:
     keep = [f"{q('t_' + n)} AS {q(n)}" for n in table.column_names] + ["_del", "_line", "_file"]
     if table.partition_by:
         keep.append(PART_DATE)
-    try:
-        while True:
-            problems = _row_problems(table, staged.types)
-            any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
-            try:
-                src, params = _numbered(cur, staged)
-                cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(typ)} AS SELECT {', '.join(keep)}, "
-                            f"NOT ({any_bad}) AS _ok FROM ({_inner_select(table, staged, src=src)})",
-                            params)
-                break
-            except duckdb.Error as e:
-                if staged.text_relation and staged.format == "csv":
-                    staged.use_text()  # a value the typed reader refuses: check it as text
-                    continue
-                from .readers import UnreadableFile, error_text
+    while True:
+        problems = _row_problems(table, staged.types)
+        any_bad = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
+        try:
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE {q(typ)} AS SELECT {', '.join(keep)}, "
+                        f"NOT ({any_bad}) AS _ok FROM ({_inner_select(table, staged)})",
+                        _params(staged))
+            break
+        except duckdb.Error as e:
+            if staged.text_relation and staged.format == "csv":
+                staged.use_text()  # a value the typed reader refuses: check it as text
+                continue
+            from .readers import UnreadableFile, error_text
 
-                raise UnreadableFile(f"{staged.label}: cannot be read as {staged.format}: "
-                                     f"{error_text(e)}") from e
-    finally:
-        cur.execute(f"DROP TABLE IF EXISTS {q(_RAW + staged.table)}")
+            raise UnreadableFile(f"{staged.label}: cannot be read as {staged.format}: "
+                                 f"{error_text(e)}") from e
     staged.typed = typ
     staged.rows = cur.execute(f"SELECT count(*) FROM {q(typ)}").fetchone()[0]
     return typ
-
-
-_RAW = "_raw_"
-
-
-def _numbered(cur, staged: StagedFile) -> tuple[str, list]:
-    """A FROM item of the staged rows with their `_line`, and its placeholders' values. A CSV
-    (`numbered` false) is first read as it is into a TEMP table — a scan keeps the file's
-    order — and numbered by position there; numbering it while reading, `row_number() OVER
-    ()`, is one thread over the whole file, and the checks cannot number it either: DuckDB
-    turns an IN list into a join, which does not keep the order."""
-    if staged.numbered:
-        return staged.relation, _params(staged)
-    raw = q(_RAW + staged.table)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM {staged.relation}",
-                list(staged.params))
-    return f"(SELECT rowid + 2 AS _line, * FROM {raw})", [staged.label]
 
 
 def stage_file(cur, path, table: str | None = None, encoding: str | None = None,
