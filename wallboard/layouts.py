@@ -303,6 +303,27 @@ def schematic(rows: list[dict], main: dict) -> dict[str, tuple[float, float]]:
     return pos
 
 
+#: a label beside a site, as a segment in schematic units (near end, far end)
+LABEL_REACH = (0.2, 1.0)
+
+
+def label_side(pos: dict[str, tuple[float, float]], site: str) -> str:
+    """Which side of a site its label goes: outward (left of a site west of the middle,
+    right of one east of it) unless another site sits on that side closer than on the other
+    (the branch campus below the main one, a member beside it)."""
+    x, y = pos[site]
+    others = [p for k, p in pos.items() if k != site]
+
+    def clearance(sign: float) -> float:
+        ends = [(x + sign * r, y) for r in LABEL_REACH]
+        return min((math.hypot(ex - ox, ey - oy) for ex, ey in ends for ox, oy in others),
+                   default=math.inf)
+
+    outward = -1.0 if x < -1e-9 else 1.0
+    side = outward if clearance(outward) >= min(1.0, clearance(-outward)) else -outward
+    return "middle left" if side < 0 else "middle right"
+
+
 def network_figure(campus, now, width, height, font=20) -> go.Figure:
     """Campuses and alliance members as a schematic network (`schematic`: true directions,
     rings by distance), lines from the main campus, marker area by today's visits. No
@@ -344,9 +365,8 @@ def network_figure(campus, now, width, height, font=20) -> go.Figure:
                 f"{fmt_number(v, 'integer', 'zh') if v is not None else DASH} 人次"
                 for c, v in zip(group, vals)]
         dim = [0.35 if campus and c["id"] != campus else 1.0 for c in group]
-        # labels outward: left of a site west of the middle, right of one east of it
-        where_text = [main_label if c["id"] == main["id"] else
-                      "middle left" if pos[c["id"]][0] < -1e-9 else "middle right" for c in group]
+        where_text = [main_label if c["id"] == main["id"] else label_side(pos, c["id"])
+                      for c in group]
         traces.append({"type": "scatter", "x": [pos[c["id"]][0] for c in group],
                        "y": [pos[c["id"]][1] for c in group], "mode": "markers+text",
                        "name": TYPE_LABEL[kind], "text": text, "textposition": where_text,

@@ -285,3 +285,16 @@ def test_pages_are_sent_as_few_components(lay):
         text = "".join(n.children for n in walk(small) if isinstance(n, dcc.Markdown))
         for num in nums(whole):
             assert f'data-value="{getattr(num, "data-value")}"' in text, (name, num)
+
+
+def test_a_label_goes_where_no_other_site_is():
+    """Labels point outward unless another site sits on that side: the branch campus just
+    below the main one, with a member to its right, takes its label on the left."""
+    from wallboard.layouts import label_side
+
+    pos = {"M": (0.0, 0.0), "B": (0.04, -1.0), "GZ": (1.36, -1.6), "XZ": (-3.2, -0.3),
+           "CQ": (1.5, -0.3)}
+    assert label_side(pos, "B") == "middle left"
+    assert label_side(pos, "XZ") == "middle left" and label_side(pos, "CQ") == "middle right"
+    pos["GZ"], pos["CQ"] = (3.0, -2.5), (3.0, 0.5)  # far away: outward again
+    assert label_side(pos, "B") == "middle right"
