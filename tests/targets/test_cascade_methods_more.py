@@ -412,3 +412,8 @@ def test_capacity_without_any_sessions_falls_back_to_equal(wh, model):
     # 1000 / 3 = 333.33 → 333 each, Σ 999; the 1 left goes to D03 → 334
     assert values(wh, "medical_revenue", 2026) == \
         {"hospital": 1000.0, "D01": 333.0, "D02": 333.0, "D03": 334.0}
+    assert res.params["equal_fallback"]  # said so (page and CLI)
+    # with a reference, no fallback is reported
+    res = cascade(wh, "medical_revenue", 2026, "hospital", "department", "proportional",
+                  model=model, phase=False)
+    assert not res.params["equal_fallback"]
