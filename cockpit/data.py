@@ -155,6 +155,33 @@ def campus_types() -> dict[str, str]:
     return memo[key]
 
 
+def department_campus() -> dict[str, str]:
+    """department id → its campus id, per data version."""
+    from sqlglot import exp
+
+    from metrics.dialects import render
+
+    memo = _state.setdefault("department_campus", {})
+    key = data_version()
+    if key not in memo:
+        wh = warehouse()
+        sql = render(exp.select("dept_id", "campus_id").from_("dim_department"), wh.dialect)
+        memo.clear()
+        memo[key] = {r[0]: r[1] for r in wh.query_rows(sql)}
+    return memo[key]
+
+
+def campus_tags() -> dict[str, str | None]:
+    """department id → its campus id where another campus has a department of the same name
+    (alliance members run the same specialties), else None: what a department's label must
+    add to tell it apart."""
+    names, campus = labels("department"), department_campus()
+    seen: dict[str, int] = {}
+    for name in names.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {d: campus.get(d) if seen[n] > 1 else None for d, n in names.items()}
+
+
 def campus_where(view) -> dict:
     """The hospital view's campus filter, the same on every page: the chosen campus, else
     the main and branch campuses (the catalogue's pinned default; alliance members apart)."""

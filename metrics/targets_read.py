@@ -233,9 +233,11 @@ def phasing(wh, metric_id: str, years, version: int | None = None) -> pd.DataFra
     cols = ["component", "node_level", "node_id", "year", "day", "weight"]
     if not wh.table_exists(PHASING) or not years:
         return pd.DataFrame(columns=cols)
-    versioned = bool(wh.query_rows(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = "
-        f"'{PHASING}' AND column_name = 'version'")[0][0])
+    versioned = bool(wh.query_rows(render(
+        exp.select(exp.Count(this=exp.Star())).from_("information_schema.columns").where(
+            exp.and_(exp.EQ(this=sb.col("table_name"), expression=sb.literal(PHASING)),
+                     exp.EQ(this=sb.col("column_name"), expression=sb.literal("version")))),
+        wh.dialect))[0][0])
     v = exp.Coalesce(this=sb.col("version") if versioned else sb.literal(0),
                      expressions=[sb.literal(0)])
     conds = [exp.EQ(this=sb.col("metric_id"), expression=sb.literal(metric_id)),

@@ -64,8 +64,7 @@ def conflicts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["conflict"]].reset_index(drop=True)
 
 
-def ratio_check(wh, metric_id: str, year: int, model=None, parents=None,
-                as_of=None) -> pd.DataFrame:
+def ratio_check(wh, metric_id: str, year: int, model=None, parents=None) -> pd.DataFrame:
     """For a ratio metric, per node with a target and children holding targets: the implied
     ratio Σ numerators ÷ Σ denominators of the children, the node's own target, the gap, and a
     flag when the implied ratio misses the node's target in the metric's direction.
@@ -76,7 +75,7 @@ def ratio_check(wh, metric_id: str, year: int, model=None, parents=None,
     denominator target, else its actual denominator last year, or this year so far for a
     node without last year (`weighted` counts those; one with neither is left out and
     counted in `unweighted`). Children's ratios are never averaged. `parents` (node ids)
-    limits the nodes checked; `as_of` (default now) ends "this year so far"."""
+    limits the nodes checked."""
     from metrics.registry import load_model
 
     from .cascade import reference_weights
@@ -93,10 +92,10 @@ def ratio_check(wh, metric_id: str, year: int, model=None, parents=None,
     def actual_denominator(level: str, node: str) -> float:
         """The node's actual denominator last year, else this year so far."""
         if level not in actual:
-            actual[level] = (
-                reference_weights(wh, model, metric_id, year, "hospital", HOSPITAL, level,
-                                  component="denominator"),
-                _denominators_so_far(wh, model, metric_id, year, level, as_of))
+            # last year, then this year (so far): each the year before `year`, `year + 1`
+            actual[level] = tuple(
+                reference_weights(wh, model, metric_id, y, "hospital", HOSPITAL, level,
+                                  component="denominator") for y in (year, year + 1))
         for known in actual[level]:
             if known.get(node):
                 return float(known[node])
@@ -162,21 +161,3 @@ def _misses(metric, tree: TargetTree, r) -> bool:
     hi = own.hi if own is not None and not pd.isna(own.hi) else (metric.band or [r.target])[-1]
     return not (lo <= r.implied <= hi)
 
-
-def _denominators_so_far(wh, model, metric_id: str, year: int, level: str,
-                         as_of=None) -> dict:
-    """Each node's actual denominator of a ratio metric from 1 January of `year` to `as_of`."""
-    import datetime as dt
-
-    from metrics.service import make_spec
-    from metrics.targets_read import ratio_parts
-
-    now = as_of or dt.datetime.now()
-    start = dt.date(year, 1, 1)
-    if now.date() < start:
-        return {}
-    end = min(now.date(), dt.date(year, 12, 31))
-    frame = ratio_parts(wh, model, make_spec([metric_id], [level], None, start, end, {}, now),
-                        metric_id)
-    return {n: float(v) for n, v in zip(frame[level], frame["denominator"])
-            if n is not None and v == v}

@@ -437,27 +437,14 @@ def _year_before(period) -> dt.date:
 
 # -- rankings (轮播) ------------------------------------------------------------------------
 
-def departments() -> list[tuple[str, str, str]]:
-    """dim_department rows (id, name, campus), cached per data version."""
-    memo = data._state.setdefault("wallboard_depts", {})
-    key = data.data_version()
-    if key not in memo:
-        memo.clear()
-        memo[key] = [tuple(r) for r in data.warehouse().query_rows(
-            "SELECT dept_id, dept_name, campus_id FROM dim_department")]
-    return memo[key]
-
-
 def dept_names() -> dict[str, tuple[str, str]]:
     """Department → (name, campus tag): the tag (本部, 天府 …) only where several campuses have
-    a department of that name; shown apart from the name, so cutting a long name never cuts
-    what tells two departments apart."""
-    rows = departments()
-    count: dict[str, int] = {}
-    for _, name, _ in rows:
-        count[name] = count.get(name, 0) + 1
+    a department of that name (`data.campus_tags`); shown apart from the name, so cutting a
+    long name never cuts what tells two departments apart."""
     camp = {c["id"]: short_name(c["name"]).removesuffix("院区") for c in campuses()}
-    return {d: (name, camp.get(c, c) if count[name] > 1 else "") for d, name, c in rows}
+    tags = data.campus_tags()
+    return {d: (name, camp.get(tags[d], tags[d]) if tags.get(d) else "")
+            for d, name in data.labels("department").items()}
 
 
 def campuses_in_scope() -> set[str]:
@@ -468,7 +455,7 @@ def campuses_in_scope() -> set[str]:
     scope = current_scope()
     if scope is None:
         return {c["id"] for c in campuses()}
-    return {c for d, _, c in departments() if d in scope}
+    return {c for d, c in data.department_campus().items() if d in scope}
 
 
 #: how far back a campus's feed of a metric is looked for: without a row in that window a

@@ -172,7 +172,9 @@ def _tree_frame(metric: str, year: int, user, as_of) -> pd.DataFrame:
     teams, depts = data.labels("team"), data.labels("department")
     nodes = org_nodes(wh)
     parent = dict(zip(nodes["node_id"], nodes["parent_id"]))
-    depts = _distinct_names(depts, parent, data.labels("campus"))
+    campuses, tags = data.labels("campus"), data.campus_tags()
+    depts = {d: f"{n}（{campuses.get(tags[d], tags[d])}）" if tags.get(d) else n
+             for d, n in depts.items()}  # 全科医学科（东院）: a name two campuses share
     frame["name"] = [L("tg.hospital", "zh") if lv == "hospital" else
                      depts.get(n, n) if lv == "department" else teams.get(n, n)
                      for lv, n in zip(frame["level"], frame["node_id"])]
@@ -185,16 +187,6 @@ def _tree_frame(metric: str, year: int, user, as_of) -> pd.DataFrame:
     order = {"hospital": 0, "department": 1, "team": 2}
     return frame.sort_values(["department", "level"], key=lambda s: s.map(order)
                              if s.name == "level" else s).reset_index(drop=True)
-
-
-def _distinct_names(depts: dict, parent: dict, campuses: dict) -> dict:
-    """Department names, with the campus added where two campuses have a department of the
-    same name (alliance members run the same specialties): 全科医学科（东院）."""
-    seen: dict[str, int] = {}
-    for name in depts.values():
-        seen[name] = seen.get(name, 0) + 1
-    return {d: f"{n}（{campuses.get(parent.get(d), parent.get(d))}）" if seen[n] > 1 else n
-            for d, n in depts.items()}
 
 
 def tree_table(frame: pd.DataFrame, fmt: str, lang: str) -> html.Table:
@@ -221,7 +213,7 @@ def checks(metric: str, year: int, lang: str) -> list:
             for r in bad.itertuples()), className="targets-conflicts"))
     if target_class(model, metric) == "ratio":
         fmt = model.metrics[metric].format
-        check = ratio_check(wh, metric, year, model, as_of=data.now())
+        check = ratio_check(wh, metric, year, model)
         for r in check[check["node_level"] == "hospital"].itertuples():
             text = L("tg.implied", lang, implied=fmt_number(r.implied, fmt, lang),
                      target=fmt_number(r.target, fmt, lang))

@@ -34,3 +34,25 @@ def copy_tiny(golden: Path, folder: Path, name: str = "t.duckdb") -> Path:
     if wal.exists():
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
     return target
+
+
+#: settings a developer's shell may carry that would change how a test server signs people in
+AMBIENT = ("COCKPIT_REDIS_URL", "COCKPIT_SECRET", "COCKPIT_TRUSTED_HEADER",
+           "COCKPIT_TRUSTED_PROXIES", "COCKPIT_SECURE_COOKIES")
+
+
+def server_home(golden: Path, home: Path, head_departments) -> tuple[Path, pytest.MonkeyPatch]:
+    """A private copy of the tiny warehouse in `home`, the environment pointed at it (no
+    ambient sign-in settings), and two users: boss/boss-pw (leader) and head/head-pw
+    (dept_head of `head_departments`). Returns (db, monkeypatch); undo it when done."""
+    from cockpit.auth import save_user
+
+    db = copy_tiny(golden, home)
+    mp = pytest.MonkeyPatch()
+    for k in AMBIENT:
+        mp.delenv(k, raising=False)
+    mp.setenv("COCKPIT_HOME", str(home))
+    mp.setenv("COCKPIT_USERS", str(home / "users.yaml"))
+    save_user("boss", "boss-pw", "leader", "院长")
+    save_user("head", "head-pw", "dept_head", "科主任", list(head_departments))
+    return db, mp

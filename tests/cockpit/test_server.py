@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from cockpit.auth import save_user
-from tests.cockpit.conftest import copy_tiny
+from tests.cockpit.conftest import server_home
 
 PAGE = "/department?period=month&date=2026-10-15&campus=C01"
 
@@ -17,15 +17,7 @@ PAGE = "/department?period=month&date=2026-10-15&campus=C01"
 @pytest.fixture(scope="module")
 def env(tiny_golden, tmp_path_factory):
     home = tmp_path_factory.mktemp("server-home")
-    db = copy_tiny(tiny_golden, home)
-    mp = pytest.MonkeyPatch()
-    for k in ("COCKPIT_REDIS_URL", "COCKPIT_SECRET", "COCKPIT_TRUSTED_HEADER",
-              "COCKPIT_TRUSTED_PROXIES", "COCKPIT_SECURE_COOKIES"):
-        mp.delenv(k, raising=False)
-    mp.setenv("COCKPIT_HOME", str(home))
-    mp.setenv("COCKPIT_USERS", str(home / "users.yaml"))
-    save_user("boss", "boss-pw", "leader", "院长")
-    save_user("head", "head-pw", "dept_head", "科主任", ["D0105"])
+    db, mp = server_home(tiny_golden, home, ["D0105"])
     yield {"home": home, "db": str(db), "mp": mp}
     mp.undo()
 

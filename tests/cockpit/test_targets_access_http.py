@@ -21,8 +21,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from cockpit.auth import save_user
-from tests.cockpit.conftest import TINY_AS_OF, copy_tiny
+from tests.cockpit.conftest import TINY_AS_OF, server_home
 
 OWN, OTHER = "D0111", "D0116"
 METRIC, YEAR = "discharges", 2026
@@ -34,16 +33,7 @@ def srv(tiny_golden, tmp_path_factory):
     from cockpit import data
     from cockpit.server import build
 
-    home = tmp_path_factory.mktemp("targets-http-home")
-    db = copy_tiny(tiny_golden, home)
-    mp = pytest.MonkeyPatch()
-    for k in ("COCKPIT_REDIS_URL", "COCKPIT_SECRET", "COCKPIT_TRUSTED_HEADER",
-              "COCKPIT_TRUSTED_PROXIES", "COCKPIT_SECURE_COOKIES"):
-        mp.delenv(k, raising=False)
-    mp.setenv("COCKPIT_HOME", str(home))
-    mp.setenv("COCKPIT_USERS", str(home / "users.yaml"))
-    save_user("boss", "boss-pw", "leader", "院长")
-    save_user("head", "head-pw", "dept_head", "科主任", [OWN])
+    db, mp = server_home(tiny_golden, tmp_path_factory.mktemp("targets-http-home"), [OWN])
     app, _, _ = build(str(db), start_jobs=False)
     mp.setattr(data, "now", lambda: TINY_AS_OF)  # the demo's year, whatever today is
     yield app

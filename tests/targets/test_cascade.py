@@ -2,8 +2,6 @@
 reserve, capacity, and a ratio's numerator and denominator (fixture numbers in conftest)."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from targets.cascade import allocate, cascade
@@ -176,13 +174,13 @@ def test_implied_ratio_from_direct_ratio_targets(wh, model):
     assert bool(h["flag"])  # ↓ metric: 28.3 % implied misses 25 %
     # the mean of the children's ratios would be 30 %; equal weights would hide the miss less
     assert h["implied"] != pytest.approx((0.30 + 0.20 + 0.40) / 3)
-    # a year without the year before (2024 has no data): weighted by the year so far (2025
-    # whole, as of 2026): (0.30 × 600 + 0.20 × 300) / 900 = 240 / 900
+    # a year without the year before (2024 has no data): weighted by the year itself (2025,
+    # over by now): (0.30 × 600 + 0.20 × 300) / 900 = 240 / 900
     set_target(wh, "drug_revenue_ratio", 2025, "hospital", 0.25, model=model, phase=False)
     for d, r in {"D01": 0.30, "D02": 0.20}.items():
         set_target(wh, "drug_revenue_ratio", 2025, d, r, model=model, phase=False)
-    h25 = ratio_check(wh, "drug_revenue_ratio", 2025, model,
-                      as_of=dt.datetime(2026, 1, 5)).set_index("node_id").loc["hospital"]
+    h25 = ratio_check(wh, "drug_revenue_ratio", 2025, model).set_index("node_id") \
+        .loc["hospital"]
     assert h25["implied"] == pytest.approx(240 / 900) and h25["weighted"] == 2
     # lower the outlier: 0.30 × 800 + 0.20 × 300 + 0.0 × 100 = 300 / 1200 = 25 %: no flag
     set_target(wh, "drug_revenue_ratio", 2026, "D03", 0.0, model=model, phase=False)

@@ -209,7 +209,7 @@ def test_implied_ratio_of_direct_targets_on_the_page(page, demo):
     from targets.store import set_target
 
     set_target(data.warehouse(), "alos", 2026, "hospital", 3, phase=False)
-    check = ratio_check(data.warehouse(), "alos", 2026, as_of=AS_OF).set_index("node_id")
+    check = ratio_check(data.warehouse(), "alos", 2026).set_index("node_id")
     h = check.loc["hospital"]
     assert h["weighted"] > 1 and h["implied"] > 3 and bool(h["flag"])
     shown = page.checks("alos", 2026, "zh")
